@@ -1,0 +1,12 @@
+package io.perlspark.jobs.cli;
+
+import java.util.List;
+
+/** The registered subcommands, in the order {@code perl --help} lists them. */
+final class Subcommands {
+  private Subcommands() {}
+
+  static List<Object> all() {
+    return List.of();
+  }
+}

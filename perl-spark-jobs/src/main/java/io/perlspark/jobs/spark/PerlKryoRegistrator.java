@@ -1,0 +1,29 @@
+package io.perlspark.jobs.spark;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.perlspark.common.data.AnswerKind;
+import io.perlspark.common.data.ImageRef;
+import io.perlspark.common.data.RejectReason;
+import io.perlspark.common.data.Rejection;
+import io.perlspark.common.data.Sample;
+import org.apache.spark.serializer.KryoRegistrator;
+
+/** Registers every class of ours that travels between Spark JVMs, so Kryo writes ids, not names. */
+public class PerlKryoRegistrator implements KryoRegistrator {
+  @Override
+  public void registerClasses(Kryo kryo) {
+    for (Class<?> c : classes()) {
+      kryo.register(c);
+    }
+  }
+
+  /** Also used by a test that checks every listed class round-trips through Kryo. */
+  public static Class<?>[] classes() {
+    return new Class<?>[] {
+      Sample.class, ImageRef.class, AnswerKind.class, RejectReason.class, Rejection.class,
+      byte[].class, byte[][].class, int[].class, int[][].class, float[].class, float[][].class,
+      double[].class, long[].class, String[].class,
+      java.util.ArrayList.class, java.util.HashMap.class, java.util.LinkedHashMap.class
+    };
+  }
+}
