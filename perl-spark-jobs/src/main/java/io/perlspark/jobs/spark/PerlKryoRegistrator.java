@@ -1,6 +1,7 @@
 package io.perlspark.jobs.spark;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.perlspark.common.data.AnswerKind;
 import io.perlspark.common.data.ImageRef;
 import io.perlspark.common.data.RejectReason;
@@ -13,7 +14,13 @@ public class PerlKryoRegistrator implements KryoRegistrator {
   @Override
   public void registerClasses(Kryo kryo) {
     for (Class<?> c : classes()) {
-      kryo.register(c);
+      if (c.isRecord()) {
+        // Spark's Kryo (4.x) cannot set final record fields; records are Serializable, so Java
+        // serialisation inside Kryo is correct, and still registered (no class names on the wire).
+        kryo.register(c, new JavaSerializer());
+      } else {
+        kryo.register(c);
+      }
     }
   }
 
