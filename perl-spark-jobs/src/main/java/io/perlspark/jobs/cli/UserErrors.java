@@ -1,5 +1,6 @@
 package io.perlspark.jobs.cli;
 
+import io.perlspark.common.config.ConfigException;
 import picocli.CommandLine;
 
 /**
@@ -19,7 +20,6 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
   }
 
   static boolean isUserError(Throwable t) {
-    return t instanceof PerlUserException
-        || t.getClass().getName().startsWith("io.perlspark.common.config.ConfigException");
+    return t instanceof PerlUserException || t instanceof ConfigException;
   }
 }

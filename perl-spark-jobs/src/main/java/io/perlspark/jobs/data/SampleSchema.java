@@ -41,6 +41,16 @@ public final class SampleSchema {
     field("answer_position", DataTypes.IntegerType, true)
   });
 
+  /** The canonical columns, in order, e.g. to select them out of a wider frame. */
+  public static org.apache.spark.sql.Column[] columns() {
+    StructField[] f = SCHEMA.fields();
+    org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[f.length];
+    for (int i = 0; i < f.length; i++) {
+      cols[i] = org.apache.spark.sql.functions.col(f[i].name());
+    }
+    return cols;
+  }
+
   private static StructField field(String name, org.apache.spark.sql.types.DataType t, boolean nullable) {
     return new StructField(name, t, nullable, Metadata.empty());
   }

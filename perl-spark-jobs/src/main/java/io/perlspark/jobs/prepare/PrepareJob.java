@@ -28,7 +28,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.input.PortableDataStream;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -91,11 +90,7 @@ public final class PrepareJob {
       // The first occurrence of an id (by file, then row) is kept; later ones are rejected.
       Dataset<Row> ranked = valid.withColumn("_rank",
           row_number().over(Window.partitionBy("id").orderBy("_source_file", "_row_number"))).persist();
-      Column[] canonical = new Column[SampleSchema.SCHEMA.fields().length];
-      for (int i = 0; i < canonical.length; i++) {
-        canonical[i] = col(SampleSchema.SCHEMA.fields()[i].name());
-      }
-      Dataset<Row> kept = ranked.filter(col("_rank").equalTo(1)).select(canonical)
+      Dataset<Row> kept = ranked.filter(col("_rank").equalTo(1)).select(SampleSchema.columns())
           .repartitionByRange(o.shards(), col("id")).sortWithinPartitions("id");
       Dataset<Row> duplicates = ranked.filter(col("_rank").gt(1)).select(
           col("id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
