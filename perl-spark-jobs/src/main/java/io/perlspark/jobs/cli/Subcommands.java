@@ -7,6 +7,6 @@ final class Subcommands {
   private Subcommands() {}
 
   static List<Object> all() {
-    return List.of(new PrepareCommand(), new PermuteCommand());
+    return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand());
   }
 }
