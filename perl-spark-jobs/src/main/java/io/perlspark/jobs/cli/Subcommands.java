@@ -7,6 +7,7 @@ final class Subcommands {
   private Subcommands() {}
 
   static List<Object> all() {
-    return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand());
+    return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand(), new SftCommand(),
+        new FilterCommand(), new TrainCommand(), new EvalCommand());
   }
 }

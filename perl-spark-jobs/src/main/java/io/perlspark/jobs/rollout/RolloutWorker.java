@@ -1,0 +1,167 @@
+package io.perlspark.jobs.rollout;
+
+import io.perlspark.common.Seeds;
+import io.perlspark.common.data.Sample;
+import io.perlspark.common.reward.RewardFunction;
+import io.perlspark.common.reward.RewardResult;
+import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PolicyInput;
+import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.policy.TokenScores;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * The rollout stage on an executor: for each (permuted) prompt, samples n responses with the
+ * broadcast policy, records their log-probs under the policy and the frozen reference, and scores
+ * them. Response i of prompt copy c draws from the seed (run seed, step, sample id, copy, i), so a
+ * retried task, or any partitioning, reproduces the same responses.
+ */
+public final class RolloutWorker implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Prompts generated together (the batch size of one generate call is this × n). */
+  static final int PROMPTS_PER_CALL = 16;
+
+  /** Everything the stage needs, shipped once per task. */
+  public record Context(
+      PolicyRuntime runtime,
+      String policyVersion,
+      Broadcast<byte[]> policy,
+      String referenceVersion,
+      Broadcast<byte[]> reference,
+      int n,
+      float temperature,
+      float topP,
+      int maxNewTokens,
+      long seed,
+      long step,
+      RewardFunction reward,
+      String failOnce)
+      implements Serializable {}
+
+  private final Context ctx;
+
+  public RolloutWorker(Context ctx) {
+    this.ctx = ctx;
+  }
+
+  public Iterator<Row> apply(Iterator<Row> prompts) {
+    maybeFailForTest();
+    List<Row> out = new ArrayList<>();
+    List<Row> chunk = new ArrayList<>(PROMPTS_PER_CALL);
+    while (prompts.hasNext()) {
+      chunk.add(prompts.next());
+      if (chunk.size() == PROMPTS_PER_CALL) {
+        rollout(chunk, out);
+        chunk.clear();
+      }
+    }
+    if (!chunk.isEmpty()) {
+      rollout(chunk, out);
+    }
+    return out.iterator();
+  }
+
+  private void rollout(List<Row> rows, List<Row> out) {
+    List<Sample> samples = new ArrayList<>(rows.size());
+    List<PolicyInput> inputs = new ArrayList<>(rows.size() * ctx.n());
+    long[] seeds = new long[rows.size() * ctx.n()];
+    try (ExecutorPolicies.Lease policy = ExecutorPolicies.lease("policy", ctx.runtime(), ctx.policyVersion(), ctx.policy())) {
+      PolicyModel model = policy.model();
+      for (int r = 0; r < rows.size(); r++) {
+        Row row = rows.get(r);
+        Sample s = SampleSchema.fromRow(row);
+        samples.add(s);
+        PolicyInput input = PromptEncoding.encode(s, model.tokenizer(), model.spec());
+        int copy = row.getInt(row.fieldIndex("copy"));
+        for (int i = 0; i < ctx.n(); i++) {
+          inputs.add(input);
+          seeds[r * ctx.n() + i] = Seeds.derive(ctx.seed(), ctx.step(), s.id(), copy, i);
+        }
+      }
+      GenerationOptions opts = GenerationOptions.builder().optTemperature(ctx.temperature()).optTopP(ctx.topP())
+          .optMaxNewTokens(ctx.maxNewTokens()).setSeeds(seeds).build();
+      GenerationResult gen = model.generate(inputs, opts);
+      float[][] refLogp = null;
+      if (ctx.reference() != null) {
+        try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease("reference", ctx.runtime(), ctx.referenceVersion(), ctx.reference())) {
+          TokenScores scores = ref.model().score(inputs, gen.tokens(), ctx.temperature(), false);
+          refLogp = scores.logProbs();
+        }
+      }
+      for (int r = 0; r < rows.size(); r++) {
+        Row row = rows.get(r);
+        Sample s = samples.get(r);
+        for (int i = 0; i < ctx.n(); i++) {
+          int k = r * ctx.n() + i;
+          String text = model.tokenizer().decode(gen.withoutEos(k));
+          RewardResult reward = ctx.reward().score(text, s);
+          out.add(toRow(row, i, gen.tokens()[k], gen.logProbs()[k], refLogp == null ? null : refLogp[k],
+              gen.finished()[k], text, reward));
+        }
+      }
+    }
+  }
+
+  private static Row toRow(Row prompt, int idx, int[] tokens, float[] oldLogp, float[] refLogp, boolean finished,
+      String text, RewardResult reward) {
+    Object[] v = new Object[RolloutSchema.SCHEMA.fields().length];
+    int n = prompt.length();
+    for (int i = 0; i < n; i++) {
+      v[i] = prompt.get(i);
+    }
+    v[n] = idx;
+    v[n + 1] = seq(tokens);
+    v[n + 2] = seq(oldLogp);
+    v[n + 3] = refLogp == null ? null : seq(refLogp);
+    v[n + 4] = finished;
+    v[n + 5] = tokens.length;
+    v[n + 6] = text;
+    v[n + 7] = reward.extractedAnswer();
+    v[n + 8] = reward.total();
+    v[n + 9] = reward.accuracy();
+    v[n + 10] = reward.format();
+    return RowFactory.create(v);
+  }
+
+  static scala.collection.immutable.Seq<Integer> seq(int[] a) {
+    List<Integer> l = new ArrayList<>(a.length);
+    for (int x : a) {
+      l.add(x);
+    }
+    return CollectionConverters.asScala(l).toSeq();
+  }
+
+  static scala.collection.immutable.Seq<Float> seq(float[] a) {
+    List<Float> l = new ArrayList<>(a.length);
+    for (float x : a) {
+      l.add(x);
+    }
+    return CollectionConverters.asScala(l).toSeq();
+  }
+
+  /**
+   * Test-only fault injection: {@code failOnce = "STEP:PARTITION"} fails the first attempt of that
+   * rollout task, so tests can check that Spark's retry reproduces the same rollouts.
+   */
+  private void maybeFailForTest() {
+    if (ctx.failOnce() == null || ctx.failOnce().isEmpty()) {
+      return;
+    }
+    TaskContext tc = TaskContext.get();
+    String here = ctx.step() + ":" + tc.partitionId();
+    if (here.equals(ctx.failOnce()) && tc.attemptNumber() == 0) {
+      throw new IllegalStateException("injected rollout failure for test (step:partition " + here + ")");
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.perlspark.jobs.train;
+
+import io.perlspark.common.data.Sample;
+import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.jobs.rollout.ExecutorPolicies;
+import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.rollout.PromptEncoding;
+import io.perlspark.model.loss.GrpoLossConfig;
+import io.perlspark.model.policy.PolicyInput;
+import io.perlspark.model.train.GradientResult;
+import io.perlspark.model.train.GradientWorker;
+import io.perlspark.model.train.SftExample;
+import io.perlspark.model.train.TrainingExample;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import scala.Tuple2;
+
+/**
+ * The update's distributed half: executors compute the loss gradient on their share of a
+ * mini-batch (micro-batched, with the mini-batch's global normaliser), and the driver sums the
+ * per-partition gradients in partition order — a fixed order, so the sum is bitwise reproducible
+ * (Spark's treeAggregate combines in completion order, which is not).
+ */
+public final class GradientStage {
+  private GradientStage() {}
+
+  /** GRPO gradients of the rollouts whose group is in {@code groups}. */
+  public static GradientResult grpo(JavaSparkContext jsc, JavaRDD<Row> rollouts, PolicyRuntime runtime, String version,
+      Broadcast<byte[]> params, Set<String> groups, Map<String, Double> advantages, GrpoLossConfig loss,
+      double normaliser, int microBatch, float temperature) {
+    Broadcast<Set<String>> groupSet = jsc.broadcast(groups);
+    Broadcast<Map<String, Double>> adv = jsc.broadcast(advantages);
+    try {
+      List<Tuple2<Integer, GradientResult>> parts = rollouts.mapPartitionsWithIndex((pi, rows) -> {
+        List<Row> mine = new ArrayList<>();
+        while (rows.hasNext()) {
+          Row r = rows.next();
+          if (groupSet.value().contains(r.<String>getAs("group_id"))) {
+            mine.add(r);
+          }
+        }
+        if (mine.isEmpty()) {
+          return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
+        }
+        // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
+        mine.sort(Comparator.comparing((Row r) -> r.<String>getAs("id")).thenComparing(r -> r.<Integer>getAs("idx")));
+        try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease("policy", runtime, version, params)) {
+          List<TrainingExample> examples = new ArrayList<>(mine.size());
+          PromptCache prompts = new PromptCache(lease);
+          for (Row r : mine) {
+            String key = rolloutKey(r);
+            Double a = adv.value().get(key);
+            if (a == null) {
+              throw new IllegalStateException("no advantage for rollout " + key);
+            }
+            examples.add(new TrainingExample(prompts.get(r), ints(r, "tokens"), floats(r, "old_logp"),
+                r.isNullAt(r.fieldIndex("ref_logp")) ? null : floats(r, "ref_logp"), a));
+          }
+          GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
+          return List.of(new Tuple2<>(pi, g)).iterator();
+        }
+      }, false).collect();
+      return sumInOrder(parts);
+    } finally {
+      groupSet.destroy();
+      adv.destroy();
+    }
+  }
+
+  /** SFT gradients of a batch of canonical rows carrying a {@code response}. */
+  public static GradientResult sft(JavaRDD<Row> batch, PolicyRuntime runtime, String version, Broadcast<byte[]> params,
+      double normaliser, int microBatch) {
+    List<Tuple2<Integer, GradientResult>> parts = batch.mapPartitionsWithIndex((pi, rows) -> {
+      List<Row> mine = new ArrayList<>();
+      rows.forEachRemaining(mine::add);
+      if (mine.isEmpty()) {
+        return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
+      }
+      mine.sort(Comparator.comparing(r -> r.<String>getAs("id")));
+      try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease("policy", runtime, version, params)) {
+        List<SftExample> examples = new ArrayList<>(mine.size());
+        for (Row r : mine) {
+          Sample s = SampleSchema.fromRow(r);
+          PolicyInput in = PromptEncoding.encode(s, lease.model().tokenizer(), lease.model().spec());
+          examples.add(new SftExample(in, SftTargets.tokens(lease.model().tokenizer(), SampleSchema.response(r))));
+        }
+        GradientResult g = GradientWorker.sftGradients(lease.model(), examples, normaliser, microBatch);
+        return List.of(new Tuple2<>(pi, g)).iterator();
+      }
+    }, false).collect();
+    return sumInOrder(parts);
+  }
+
+  static GradientResult sumInOrder(List<Tuple2<Integer, GradientResult>> parts) {
+    List<Tuple2<Integer, GradientResult>> sorted = new ArrayList<>(parts);
+    sorted.sort(Comparator.comparing(Tuple2::_1));
+    GradientResult sum = null;
+    for (Tuple2<Integer, GradientResult> p : sorted) {
+      sum = sum == null ? p._2() : sum.merge(p._2());
+    }
+    if (sum == null) {
+      throw new IllegalStateException("no partition held any example of the mini-batch");
+    }
+    return sum;
+  }
+
+  public static String rolloutKey(Row r) {
+    return r.<String>getAs("id") + "/" + r.<Integer>getAs("idx");
+  }
+
+  static int[] ints(Row r, String col) {
+    List<Integer> l = r.getList(r.fieldIndex(col));
+    int[] a = new int[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+    }
+    return a;
+  }
+
+  static float[] floats(Row r, String col) {
+    List<Float> l = r.getList(r.fieldIndex(col));
+    float[] a = new float[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+    }
+    return a;
+  }
+
+  /** Decodes each distinct prompt once per task (a group's n responses share it). */
+  static final class PromptCache implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final transient ExecutorPolicies.Lease lease;
+    private final java.util.Map<String, PolicyInput> byId = new java.util.HashMap<>();
+
+    PromptCache(ExecutorPolicies.Lease lease) {
+      this.lease = lease;
+    }
+
+    PolicyInput get(Row r) {
+      return byId.computeIfAbsent(r.<String>getAs("id"), id -> PromptEncoding.encode(SampleSchema.fromRow(r),
+          lease.model().tokenizer(), lease.model().spec()));
+    }
+  }
+}
