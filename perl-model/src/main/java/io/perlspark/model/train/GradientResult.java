@@ -2,6 +2,7 @@ package io.perlspark.model.train;
 
 import io.perlspark.model.loss.LossStats;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -122,6 +123,22 @@ public record GradientResult(
       return stats.loss();
     }
     return isSft() ? sftStats.loss() : 0.0;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof GradientResult other
+        && Arrays.equals(gradient, other.gradient)
+        && Objects.equals(stats, other.stats)
+        && Objects.equals(sftStats, other.sftStats)
+        && tokens == other.tokens
+        && sequences == other.sequences
+        && Double.compare(entropySum, other.entropySum) == 0;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(Arrays.hashCode(gradient), stats, sftStats, tokens, sequences, entropySum);
   }
 
   @Override

@@ -161,6 +161,10 @@ public final class PerlTrainer {
     if (cursorState != null) {
       cursor.restore(cursorState);
     }
+    if (cursor.remainingThisStep() < cfg.trainer().promptBatch()) {
+      throw new io.perlspark.jobs.cli.PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
+          + cursor.remainingThisStep() + " prompts, fewer than trainer.promptBatch = " + cfg.trainer().promptBatch());
+    }
     Permuter permuter = Pieces.permuter(stage.effectivePermutation(cfg), cfg.run().seed(), stageIndex);
     FilterConfig filter = stage.effectiveFilter(cfg);
     GroupFilter groupFilter = Pieces.onlineFilter(filter.online());
@@ -214,9 +218,17 @@ public final class PerlTrainer {
     // prompts keep the stage data's partitioning (no shuffle); each round's rollouts stay cached
     // for the update.
     List<Dataset<Row>> rounds = new ArrayList<>();
+    int[] drawnKept = {0, 0};
+    cursor.startStep();
     BatchFiller.FillResult<GroupHandle> fill = BatchFiller.fill(cfg.trainer().promptBatch(), maxRounds, (round, wanted) -> {
       long tp = System.nanoTime();
-      Dataset<Row> permuted = permute.transform(spark, data.select(cursor.next(wanted)), stageStep, stageSteps);
+      // A refill round over-draws by the keep rate seen so far, so one refill usually suffices.
+      int draw = Math.min(cursor.remainingThisStep(), round == 0 ? wanted
+          : (int) Math.ceil(wanted / Math.max(0.25, drawnKept[1] / (double) Math.max(1, drawnKept[0]))));
+      if (draw == 0) {
+        return List.of(); // every prompt of the stage was drawn in this step
+      }
+      Dataset<Row> permuted = permute.transform(spark, data.select(cursor.next(draw)), stageStep, stageSteps);
       t.add("permute", tp);
       long tr = System.nanoTime();
       JavaRDD<Row> rows = permuted.javaRDD().mapPartitions(worker::apply);
@@ -227,6 +239,10 @@ public final class PerlTrainer {
       t.add("rollout", tr);
       long tf = System.nanoTime();
       List<GroupHandle> groups = groups(infoRows, round);
+      drawnKept[0] += groups.size();
+      for (GroupHandle g : groups) {
+        drawnKept[1] += groupFilter.decide(g.stats()).kept() ? 1 : 0;
+      }
       t.add("filter", tf);
       return groups;
     }, h -> groupFilter.decide(h.stats()));

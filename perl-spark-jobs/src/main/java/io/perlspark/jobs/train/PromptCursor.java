@@ -23,6 +23,8 @@ public final class PromptCursor {
   private final int[] position;
   private final int[][] order;
   private long draws;
+  /** Ids drawn since {@link #startStep()}: a step never sees one prompt twice (group ids must be unique). */
+  private final Set<String> thisStep = new HashSet<>();
 
   /**
    * @param ids per source, its prompt ids in a fixed (e.g. sorted) order
@@ -62,17 +64,28 @@ public final class PromptCursor {
     return o;
   }
 
-  /** The next {@code count} prompt ids, never the same id twice in one call. */
-  public List<String> next(int count) {
+  /** Starts a step: prompts drawn from now on are distinct from each other until the next call. */
+  public void startStep() {
+    thisStep.clear();
+  }
+
+  /** Prompts not yet drawn in this step. */
+  public int remainingThisStep() {
     int total = 0;
     for (List<String> l : ids) {
       total += l.size();
     }
-    if (count > total) {
-      throw new IllegalArgumentException("asked for " + count + " distinct prompts but the stage's data has only " + total);
+    return total - thisStep.size();
+  }
+
+  /** The next {@code count} prompt ids, none drawn before in this step. */
+  public List<String> next(int count) {
+    if (count > remainingThisStep()) {
+      throw new IllegalArgumentException("asked for " + count + " more distinct prompts but the stage's data has only "
+          + remainingThisStep() + " left for this step");
     }
     List<String> out = new ArrayList<>(count);
-    Set<String> seen = new HashSet<>();
+    Set<String> seen = thisStep;
     while (out.size() < count) {
       int s = pickSource();
       String id = ids.get(s).get(order[s][position[s]]);

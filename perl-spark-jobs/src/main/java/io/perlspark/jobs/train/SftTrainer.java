@@ -71,6 +71,7 @@ public final class SftTrainer {
       TextTokenizer tokenizer = policy.tokenizer();
       for (int step = 0; step < o.steps(); step++) {
         long t0 = System.nanoTime();
+        cursor.startStep();
         Dataset<Row> batch = data.select(cursor.next(o.batch())).repartition(partitions, org.apache.spark.sql.functions.col("id"))
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
         long tokens = 0;
