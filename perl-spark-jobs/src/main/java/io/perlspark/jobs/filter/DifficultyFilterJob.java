@@ -61,7 +61,7 @@ public final class DifficultyFilterJob {
           f.rollouts(), (float) cfg.rollout().temperature(), (float) cfg.rollout().topP(), cfg.rollout().maxNewTokens(),
           Seeds.derive(cfg.run().seed(), Seeds.hash("perl.filter")), 0,
           Rewards.standard(cfg.reward().accuracyWeight(), cfg.reward().formatWeight(), ResponseFormat.parse(cfg.reward().format())),
-          null));
+          null, null));
       Dataset<Row> rollouts = spark.createDataFrame(groups.javaRDD().mapPartitions(worker::apply), RolloutSchema.SCHEMA);
       Dataset<Row> rates = rollouts.groupBy("id").agg(avg("accuracy").as("pass_rate"), sum("accuracy").as("correct"),
           count("*").as("attempts"));

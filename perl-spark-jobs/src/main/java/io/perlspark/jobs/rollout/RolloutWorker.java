@@ -18,6 +18,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -46,7 +47,8 @@ public final class RolloutWorker implements Serializable {
       long seed,
       long step,
       RewardFunction reward,
-      String failOnce)
+      String failOnce,
+      LongAccumulator computeNanos)
       implements Serializable {}
 
   private final Context ctx;
@@ -73,6 +75,7 @@ public final class RolloutWorker implements Serializable {
   }
 
   private void rollout(List<Row> rows, List<Row> out) {
+    long t0 = System.nanoTime();
     List<Sample> samples = new ArrayList<>(rows.size());
     List<PolicyInput> inputs = new ArrayList<>(rows.size() * ctx.n());
     long[] seeds = new long[rows.size() * ctx.n()];
@@ -110,6 +113,9 @@ public final class RolloutWorker implements Serializable {
               gen.finished()[k], text, reward));
         }
       }
+    }
+    if (ctx.computeNanos() != null) {
+      ctx.computeNanos().add(System.nanoTime() - t0);
     }
   }
 

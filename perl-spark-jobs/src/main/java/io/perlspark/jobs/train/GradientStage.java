@@ -21,6 +21,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.LongAccumulator;
 import scala.Tuple2;
 
 /**
@@ -35,7 +36,7 @@ public final class GradientStage {
   /** GRPO gradients of the rollouts whose group is in {@code groups}. */
   public static GradientResult grpo(JavaSparkContext jsc, JavaRDD<Row> rollouts, PolicyRuntime runtime, String version,
       Broadcast<byte[]> params, Set<String> groups, Map<String, Double> advantages, GrpoLossConfig loss,
-      double normaliser, int microBatch, float temperature) {
+      double normaliser, int microBatch, float temperature, LongAccumulator computeNanos) {
     Broadcast<Set<String>> groupSet = jsc.broadcast(groups);
     Broadcast<Map<String, Double>> adv = jsc.broadcast(advantages);
     try {
@@ -64,7 +65,11 @@ public final class GradientStage {
             examples.add(new TrainingExample(prompts.get(r), ints(r, "tokens"), floats(r, "old_logp"),
                 r.isNullAt(r.fieldIndex("ref_logp")) ? null : floats(r, "ref_logp"), a));
           }
+          long t0 = System.nanoTime();
           GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
+          if (computeNanos != null) {
+            computeNanos.add(System.nanoTime() - t0);
+          }
           return List.of(new Tuple2<>(pi, g)).iterator();
         }
       }, false).collect();

@@ -46,6 +46,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,6 +201,8 @@ public final class PerlTrainer {
       GroupFilter groupFilter, int maxRounds, RolloutConfig rollout, Broadcast<byte[]> reference, long stageSteps) {
     long tStep = System.nanoTime();
     Timers t = new Timers();
+    LongAccumulator rolloutCompute = jsc.sc().longAccumulator("rollout compute ns");
+    LongAccumulator gradientCompute = jsc.sc().longAccumulator("gradient compute ns");
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("step", globalStep + 1);
     m.put("stage", stage.name());
@@ -211,7 +214,7 @@ public final class PerlTrainer {
     t.add("broadcast", t0);
     RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, thetaVersion, theta, "reference", reference,
         rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(), cfg.run().seed(),
-        globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce()));
+        globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce(), rolloutCompute));
     PermutationTransform permute = new PermutationTransform(permuter);
 
     // 2-3. Draw prompts, permute, roll out, score; drop zero-variance groups and refill. The
@@ -294,7 +297,7 @@ public final class PerlTrainer {
         t.add("broadcast", tb);
         long tg = System.nanoTime();
         GradientResult grad = GradientStage.grpo(jsc, train, runtime, version, params, groups, advantages, loss,
-            normaliser, cfg.trainer().microBatch(), (float) rollout.temperature());
+            normaliser, cfg.trainer().microBatch(), (float) rollout.temperature(), gradientCompute);
         t.add("gradient", tg);
         long ts = System.nanoTime();
         StepReport report = optimizer.step(grad.gradient());
@@ -318,6 +321,9 @@ public final class PerlTrainer {
     m.put("perm_probability", permuter.config().schedule().probability(stageStep, stageSteps));
     t.into(m);
     m.put("t_total", seconds(tStep));
+    // Model compute inside executor tasks (summed over tasks; tasks of one stage run side by side).
+    m.put("compute_rollout_task_s", rolloutCompute.value() / 1e9);
+    m.put("compute_gradient_task_s", gradientCompute.value() / 1e9);
     m.put("tokens_per_s", ((Number) m.get("response_tokens")).doubleValue() / Math.max(1e-9, (double) m.get("t_rollout")));
     return m;
   }
