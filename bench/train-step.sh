@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Time per phase of a `perl train` step on local Spark, and the Spark overhead (step time minus the
+# model compute measured inside executor tasks). Needs a warm start and data, e.g. from `bin/perl demo`
+# (runs/demo/sft, runs/demo/data/...). Usage:
+#   bench/train-step.sh [DEMO_DIR=runs/demo] [STEPS=40]
+# Prints medians over the steps after the first 5 (JIT, caches); uses python3 for the summary only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+demo=${1:-runs/demo}
+steps=${2:-40}
+out=$(mktemp -d "${TMPDIR:-/tmp}/perl-train-bench.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+data=$demo/data/filtered
+[[ -d $data ]] || data=$demo/data/synth/train
+"$root/bin/perl" train --config "$root/conf/demo.yaml" --no-progress --resume never \
+  run.outputDir="$out/train" "stages[0].data=[{path: $data}]" "eval.splits=[{path: $demo/data/synth/eval}]" \
+  model.init="$demo/sft/checkpoints" "stages[0].steps=$steps" trainer.evalEvery=0 >"$out/log" 2>&1 \
+  || { tail -40 "$out/log"; exit 1; }
+python3 - "$out/train/metrics.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])][5:]
+def med(k): return statistics.median(r[k] for r in rows)
+phases = ["t_permute", "t_broadcast", "t_rollout", "t_filter", "t_gradient", "t_step"]
+total = med("t_total")
+print(f"steps measured: {len(rows)} (after 5 warm-up steps)")
+print("| phase | median s | share of step |")
+print("|---|--:|--:|")
+for p in phases:
+    print(f"| {p[2:]} | {med(p):.3f} | {med(p)/total:.0%} |")
+print(f"| **step** | **{total:.3f}** | 100% |")
+slots = 2
+comp = statistics.median((r["compute_rollout_task_s"] + r["compute_gradient_task_s"]) / slots for r in rows)
+print()
+print(f"model compute inside tasks (summed over tasks / {slots} slots): {comp:.3f} s per step")
+print(f"Spark overhead = step - compute: {total-comp:.3f} s = {(total-comp)/total:.0%} of the step")
+print(f"responses per step (median): {med('responses'):.0f}, groups drawn: {med('groups_drawn'):.0f}, fill rounds: {med('fill_rounds'):.0f}")
+PY
