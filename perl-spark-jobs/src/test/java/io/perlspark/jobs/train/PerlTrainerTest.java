@@ -44,12 +44,15 @@ class PerlTrainerTest {
   @Test
   void trainingUpdatesTheParametersAndLogsEveryStep() throws Exception {
     Path out = dir.resolve("plain");
+    long loadsBefore = io.perlspark.jobs.rollout.ExecutorPolicies.loads("policy");
     PerlTrainer.Result r = train(fixture.load(List.of("run.outputDir=" + out)), "never");
+    long loads = io.perlspark.jobs.rollout.ExecutorPolicies.loads("policy") - loadsBefore;
     assertEquals(4, r.steps());
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertEquals(4, lines.size());
     ObjectMapper json = new ObjectMapper();
     long updates = 0;
+    long versions = 0;
     for (String l : lines) {
       JsonNode m = json.readTree(l);
       for (String key : List.of("reward_mean", "accuracy_mean", "format_rate", "frac_zero_std", "kl", "clip_frac",
@@ -57,7 +60,11 @@ class PerlTrainerTest {
         assertTrue(m.has(key), "metrics line lacks " + key + ": " + l);
       }
       updates += m.get("updates").asLong();
+      // one policy version per step (rollouts + first update), one more per further mini-batch update
+      versions += 1 + Math.max(0, m.get("updates").asLong() - 1);
     }
+    // local[2]: both task slots share this JVM, so each version is loaded exactly once, not per task.
+    assertEquals(versions, loads, "parameters loaded once per executor per version");
     assertTrue(updates > 0, "some mini-batch updates happened");
     byte[] init = InitialParameters.load(fixture.load(List.of()).model().init(),
         io.perlspark.jobs.rollout.PolicyRuntime.from(fixture.load(List.of()).model(), 11), spark.sparkContext().hadoopConfiguration());
