@@ -8,6 +8,7 @@ final class Subcommands {
 
   static List<Object> all() {
     return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand(), new SftCommand(),
-        new FilterCommand(), new TrainCommand(), new EvalCommand(), new DemoCommand());
+        new FilterCommand(), new TrainCommand(), new EvalCommand(), new DemoCommand(),
+        new SweepCommand());
   }
 }

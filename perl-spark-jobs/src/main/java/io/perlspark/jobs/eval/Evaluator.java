@@ -56,6 +56,7 @@ public final class Evaluator implements Serializable {
 
   private final PolicyRuntime runtime;
   private final Settings settings;
+  private final String role = ExecutorPolicies.newRole("eval");
 
   public Evaluator(PolicyRuntime runtime, Settings settings) {
     this.runtime = runtime;
@@ -90,7 +91,7 @@ public final class Evaluator implements Serializable {
   EvalAggregator score(String split, java.util.Iterator<Row> rows, String version, Broadcast<byte[]> params) {
     EvalAggregator agg = new EvalAggregator();
     List<Sample> pending = new ArrayList<>();
-    try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease("eval", runtime, version, params)) {
+    try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role, runtime, version, params)) {
       while (rows.hasNext()) {
         pending.add(SampleSchema.fromRow(rows.next()));
         if (pending.size() == PROMPTS_PER_CALL) {

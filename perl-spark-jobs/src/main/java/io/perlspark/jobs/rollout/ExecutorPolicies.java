@@ -17,13 +17,22 @@ public final class ExecutorPolicies {
   private ExecutorPolicies() {}
 
   private static final Map<String, Slot> SLOTS = new HashMap<>();
+  private static final Map<String, Long> LOADS = new HashMap<>();
+  /** Models kept per JVM; beyond this, the least recently used idle ones are closed. */
+  static final int MAX_SLOTS = 8;
+  private static long clock;
+
+  /** A role name unique to one job (a training run, an evaluator): its models are its own. */
+  public static String newRole(String kind) {
+    return kind + "-" + java.util.UUID.randomUUID();
+  }
 
   private static final class Slot {
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     TinyVlm model;
     PolicyRuntime runtime;
     String version;
-    long loads;
+    long lastUse;
   }
 
   /** A model in use by one task; close it to release the read lock. */
@@ -51,7 +60,11 @@ public final class ExecutorPolicies {
   public static Lease lease(String role, PolicyRuntime runtime, String version, Broadcast<byte[]> params) {
     Slot slot;
     synchronized (SLOTS) {
+      if (!SLOTS.containsKey(role)) {
+        evictIdle();
+      }
       slot = SLOTS.computeIfAbsent(role, r -> new Slot());
+      slot.lastUse = ++clock;
     }
     slot.lock.readLock().lock();
     if (version.equals(slot.version) && runtime.equals(slot.runtime)) {
@@ -71,7 +84,7 @@ public final class ExecutorPolicies {
       if (!version.equals(slot.version)) {
         slot.model.loadParameters(params.value());
         slot.version = version;
-        slot.loads++;
+        countLoad(role);
       }
       slot.lock.readLock().lock(); // downgrade: still held when the write lock is released
     } finally {
@@ -80,11 +93,44 @@ public final class ExecutorPolicies {
     return new Lease(slot);
   }
 
-  /** How many times {@code role}'s parameters were loaded in this JVM (for tests and metrics). */
-  public static long loads(String role) {
-    synchronized (SLOTS) {
-      Slot s = SLOTS.get(role);
-      return s == null ? 0 : s.loads;
+  /** Closes the least recently used models that no task holds, keeping at most MAX_SLOTS - 1. */
+  private static void evictIdle() {
+    while (SLOTS.size() >= MAX_SLOTS) {
+      String oldest = null;
+      for (Map.Entry<String, Slot> e : SLOTS.entrySet()) {
+        if (oldest == null || e.getValue().lastUse < SLOTS.get(oldest).lastUse) {
+          oldest = e.getKey();
+        }
+      }
+      Slot s = SLOTS.get(oldest);
+      if (!s.lock.writeLock().tryLock()) {
+        return; // in use: keep it; the cache may exceed its bound for a while
+      }
+      try {
+        if (s.model != null) {
+          s.model.close();
+        }
+        SLOTS.remove(oldest);
+      } finally {
+        s.lock.writeLock().unlock();
+      }
+    }
+  }
+
+  /**
+   * How many parameter loads this JVM did for roles of a kind (the part after the last '/', e.g.
+   * "policy"), over its lifetime (for tests and metrics).
+   */
+  public static long loads(String kind) {
+    synchronized (LOADS) {
+      return LOADS.getOrDefault(kind, 0L);
+    }
+  }
+
+  private static void countLoad(String role) {
+    String kind = role.substring(role.lastIndexOf('/') + 1);
+    synchronized (LOADS) {
+      LOADS.merge(kind, 1L, Long::sum);
     }
   }
 }

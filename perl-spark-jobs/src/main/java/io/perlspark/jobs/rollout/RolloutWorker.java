@@ -36,6 +36,7 @@ public final class RolloutWorker implements Serializable {
   /** Everything the stage needs, shipped once per task. */
   public record Context(
       PolicyRuntime runtime,
+      String role,
       String policyVersion,
       Broadcast<byte[]> policy,
       String referenceVersion,
@@ -79,7 +80,7 @@ public final class RolloutWorker implements Serializable {
     List<Sample> samples = new ArrayList<>(rows.size());
     List<PolicyInput> inputs = new ArrayList<>(rows.size() * ctx.n());
     long[] seeds = new long[rows.size() * ctx.n()];
-    try (ExecutorPolicies.Lease policy = ExecutorPolicies.lease("policy", ctx.runtime(), ctx.policyVersion(), ctx.policy())) {
+    try (ExecutorPolicies.Lease policy = ExecutorPolicies.lease(ctx.role() + "/policy", ctx.runtime(), ctx.policyVersion(), ctx.policy())) {
       PolicyModel model = policy.model();
       for (int r = 0; r < rows.size(); r++) {
         Row row = rows.get(r);
@@ -97,7 +98,8 @@ public final class RolloutWorker implements Serializable {
       GenerationResult gen = model.generate(inputs, opts);
       float[][] refLogp = null;
       if (ctx.reference() != null) {
-        try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease("reference", ctx.runtime(), ctx.referenceVersion(), ctx.reference())) {
+        try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease(ctx.role() + "/reference", ctx.runtime(), ctx.referenceVersion(),
+            ctx.reference())) {
           TokenScores scores = ref.model().score(inputs, gen.tokens(), ctx.temperature(), false);
           refLogp = scores.logProbs();
         }

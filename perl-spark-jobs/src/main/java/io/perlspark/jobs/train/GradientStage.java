@@ -34,7 +34,8 @@ public final class GradientStage {
   private GradientStage() {}
 
   /** GRPO gradients of the rollouts whose group is in {@code groups}. */
-  public static GradientResult grpo(JavaSparkContext jsc, JavaRDD<Row> rollouts, PolicyRuntime runtime, String version,
+  public static GradientResult grpo(JavaSparkContext jsc, JavaRDD<Row> rollouts, PolicyRuntime runtime, String role,
+      String version,
       Broadcast<byte[]> params, Set<String> groups, Map<String, Double> advantages, GrpoLossConfig loss,
       double normaliser, int microBatch, float temperature, LongAccumulator computeNanos) {
     Broadcast<Set<String>> groupSet = jsc.broadcast(groups);
@@ -53,7 +54,7 @@ public final class GradientStage {
         }
         // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
         mine.sort(Comparator.comparing((Row r) -> r.<String>getAs("id")).thenComparing(r -> r.<Integer>getAs("idx")));
-        try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease("policy", runtime, version, params)) {
+        try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role + "/policy", runtime, version, params)) {
           List<TrainingExample> examples = new ArrayList<>(mine.size());
           PromptCache prompts = new PromptCache(lease);
           for (Row r : mine) {
@@ -81,7 +82,8 @@ public final class GradientStage {
   }
 
   /** SFT gradients of a batch of canonical rows carrying a {@code response}. */
-  public static GradientResult sft(JavaRDD<Row> batch, PolicyRuntime runtime, String version, Broadcast<byte[]> params,
+  public static GradientResult sft(JavaRDD<Row> batch, PolicyRuntime runtime, String role, String version,
+      Broadcast<byte[]> params,
       double normaliser, int microBatch) {
     List<Tuple2<Integer, GradientResult>> parts = batch.mapPartitionsWithIndex((pi, rows) -> {
       List<Row> mine = new ArrayList<>();
@@ -90,7 +92,7 @@ public final class GradientStage {
         return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
       }
       mine.sort(Comparator.comparing(r -> r.<String>getAs("id")));
-      try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease("policy", runtime, version, params)) {
+      try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role + "/policy", runtime, version, params)) {
         List<SftExample> examples = new ArrayList<>(mine.size());
         for (Row r : mine) {
           Sample s = SampleSchema.fromRow(r);

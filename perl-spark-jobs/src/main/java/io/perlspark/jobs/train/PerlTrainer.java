@@ -14,6 +14,7 @@ import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.common.rl.GroupAdvantages;
 import io.perlspark.common.rl.GroupFilter;
 import io.perlspark.jobs.permute.PermutationTransform;
+import io.perlspark.jobs.rollout.ExecutorPolicies;
 import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.jobs.rollout.RolloutSchema;
 import io.perlspark.jobs.rollout.RolloutWorker;
@@ -91,6 +92,8 @@ public final class PerlTrainer {
   private final PolicyRuntime runtime;
   private final Path out;
   private final int partitions;
+  /** Names this run's models in executors' caches, so that concurrent runs (a sweep) never share one. */
+  private final String role = ExecutorPolicies.newRole("train");
 
   // The driver's state: everything a checkpoint holds.
   private TinyVlm policy;
@@ -212,7 +215,7 @@ public final class PerlTrainer {
     Broadcast<byte[]> theta = jsc.broadcast(policy.parametersToBytes());
     String thetaVersion = "step" + globalStep;
     t.add("broadcast", t0);
-    RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, thetaVersion, theta, "reference", reference,
+    RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, role, thetaVersion, theta, "reference", reference,
         rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(), cfg.run().seed(),
         globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce(), rolloutCompute));
     PermutationTransform permute = new PermutationTransform(permuter);
@@ -296,7 +299,7 @@ public final class PerlTrainer {
         String version = fresh ? thetaVersion : thetaVersion + ".e" + epoch + ".m" + mb;
         t.add("broadcast", tb);
         long tg = System.nanoTime();
-        GradientResult grad = GradientStage.grpo(jsc, train, runtime, version, params, groups, advantages, loss,
+        GradientResult grad = GradientStage.grpo(jsc, train, runtime, role, version, params, groups, advantages, loss,
             normaliser, cfg.trainer().microBatch(), (float) rollout.temperature(), gradientCompute);
         t.add("gradient", tg);
         long ts = System.nanoTime();

@@ -43,6 +43,7 @@ public final class SftTrainer {
   private final PerlConfig cfg;
   private final Options o;
   private final PolicyRuntime runtime;
+  private final String role = io.perlspark.jobs.rollout.ExecutorPolicies.newRole("sft");
 
   public SftTrainer(SparkSession spark, PerlConfig cfg, Options o) {
     this.spark = spark;
@@ -79,7 +80,7 @@ public final class SftTrainer {
           tokens += SftTargets.tokens(tokenizer, r.getString(0)).length;
         }
         Broadcast<byte[]> params = jsc.broadcast(policy.parametersToBytes());
-        GradientResult g = GradientStage.sft(batch.javaRDD(), runtime, "sft" + step, params, tokens,
+        GradientResult g = GradientStage.sft(batch.javaRDD(), runtime, role, "sft" + step, params, tokens,
             cfg.trainer().microBatch());
         StepReport report = optimizer.step(g.gradient());
         policy.setFlatParameters(optimizer.params());

@@ -135,6 +135,8 @@ class PerlTrainerTest {
     cmd.add("model.init=" + dir.resolve("sft/checkpoints"));
     cmd.add("run.outputDir=" + out);
     File logFile = out.resolveSibling(out.getFileName() + ".log").toFile();
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile);
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    return pb.start();
   }
 }

@@ -11,11 +11,11 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** A tiny but real training setup: synthetic data, a briefly warm-started policy, a 4-step run. */
-final class TrainFixture {
-  final Path dir;
-  final Path config;
+public final class TrainFixture {
+  public final Path dir;
+  public final Path config;
 
-  TrainFixture(SparkSession spark, Path dir) throws IOException {
+  public TrainFixture(SparkSession spark, Path dir) throws IOException {
     this.dir = dir;
     SynthJob.run(spark, SynthOptions.defaults().toBuilder().setTrainPositionBias(0.8).build(), 3,
         new SynthJob.Sizes(200, 27, 400), dir.resolve("synth").toString(), 2, false);
@@ -35,7 +35,7 @@ final class TrainFixture {
         dir.resolve("sft").toString(), 30, 32, 3e-3, 3, 30, false)).run();
   }
 
-  PerlConfig load(List<String> overrides) {
+  public PerlConfig load(List<String> overrides) {
     List<String> all = new java.util.ArrayList<>(overrides);
     if (Files.exists(dir.resolve("sft/checkpoints"))) {
       all.add(0, "model.init=" + dir.resolve("sft/checkpoints"));
