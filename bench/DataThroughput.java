@@ -159,8 +159,15 @@ public final class DataThroughput {
         }
         code = 0;
       }
-      case "prepare" -> code = quietly(() -> PerlCli.commandLine().execute("prepare", "-i", input.toString(), "-o",
-          out.toString(), "--master", master));
+      case "prepare" -> {
+        try {
+          code = quietly(() -> PerlCli.commandLine().execute("prepare", "-i", input.toString(), "-o",
+              out.toString(), "--master", master));
+        } finally {
+          // prepare leaves a session it did not create running; stopping stays inside the clock as before.
+          spark.stop();
+        }
+      }
       case "permute-k1" -> code = quietly(() -> PerlCli.commandLine().execute("permute", "-i", input.toString(), "-o",
           out.toString(), "-k", "1", "--master", master));
       default -> throw new IllegalArgumentException(op);

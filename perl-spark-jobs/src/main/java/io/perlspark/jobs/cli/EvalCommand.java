@@ -59,7 +59,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     String init = checkpoint != null ? checkpoint : cfg.model().init();
     PolicyRuntime runtime = PolicyRuntime.from(cfg.model(), cfg.run().seed());
-    byte[] params = InitialParameters.load(init, runtime, new Configuration());
+    byte[] params = InitialParameters.load(init, checkpoint != null ? "--checkpoint" : "model.init", runtime, new Configuration());
     SparkSession session = SparkSessions.create("perl eval", spark.master);
     try {
       EvalReport report = new Evaluator(runtime, Evaluator.Settings.from(cfg)).evaluate(session, params, "eval",

@@ -2,6 +2,7 @@ package io.perlspark.jobs.cli;
 
 import io.perlspark.common.data.ValidationLimits;
 import io.perlspark.jobs.prepare.ColumnMapping;
+import io.perlspark.jobs.prepare.IncrementalSummary;
 import io.perlspark.jobs.prepare.PrepareJob;
 import io.perlspark.jobs.prepare.PrepareOptions;
 import io.perlspark.jobs.prepare.PrepareSummary;
@@ -9,7 +10,6 @@ import io.perlspark.jobs.prepare.ResizePolicy;
 import io.perlspark.jobs.spark.SparkSessions;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,12 +18,15 @@ import picocli.CommandLine.Option;
     description = {"Validate a multi-image dataset (HF/EasyR1/verl Parquet, or JSONL + image root),",
         "embed and check its images, and write canonical sharded Parquet plus a rejects table."})
 final class PrepareCommand implements Callable<Integer> {
+  private static final long MAX_IMAGE_BYTES = Integer.MAX_VALUE - 8;
+
   @Mixin SparkOptions spark;
 
   @Option(names = {"-i", "--input"}, required = true, split = ",", description = "input files or folders")
   List<String> inputs;
 
-  @Option(names = {"-o", "--out"}, required = true, description = "output folder (data/, rejects/, summary.json)")
+  @Option(names = {"-o", "--out"}, required = true,
+      description = "output folder (data/, rejects/, summary.json; with --incremental data/batch=N/, rejects/batch=N/)")
   String out;
 
   @Option(names = "--format", defaultValue = "auto", description = "parquet | jsonl | auto (default: ${DEFAULT-VALUE})")
@@ -58,6 +61,11 @@ final class PrepareCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing output folder")
   boolean overwrite;
 
+  @Option(names = "--incremental", description = {"add to --out only the input files no earlier run prepared, as a new batch",
+      "(data/batch=N/, rejects/batch=N/); a re-run without new files does nothing; a prepared file that",
+      "changed is refused; an id kept by an earlier batch is rejected as duplicate_id"})
+  boolean incremental;
+
   @Override
   public Integer call() {
     if (shards < 1) {
@@ -65,6 +73,14 @@ final class PrepareCommand implements Callable<Integer> {
     }
     if (!List.of("auto", "parquet", "jsonl").contains(format)) {
       throw new PerlUserException("--format " + format + ": allowed: auto, parquet, jsonl");
+    }
+    if (incremental && overwrite) {
+      throw new PerlUserException("--incremental adds to --out and never replaces it; drop --overwrite "
+          + "(to start over, prepare into a new folder)");
+    }
+    if (maxImageBytes > MAX_IMAGE_BYTES) {
+      throw new PerlUserException("--max-image-bytes " + maxImageBytes + ": at most " + MAX_IMAGE_BYTES
+          + " (an image is held in memory as one array)");
     }
     ValidationLimits limits;
     try {
@@ -74,14 +90,16 @@ final class PrepareCommand implements Callable<Integer> {
     }
     PrepareOptions o = new PrepareOptions(inputs, format, imageRoot, out, ColumnMapping.parse(map), limits,
         ResizePolicy.parse(resize), shards, answerKind, overwrite);
-    SparkSession session = SparkSessions.create("perl prepare", spark.master);
-    try {
-      PrepareSummary s = PrepareJob.run(session, o);
+    try (SparkSessions.Scoped session = SparkSessions.scoped("perl prepare", spark.master)) {
+      if (incremental) {
+        IncrementalSummary s = PrepareJob.runIncremental(session.session(), o);
+        System.out.println(s.toText(out));
+        return 0;
+      }
+      PrepareSummary s = PrepareJob.run(session.session(), o);
       System.out.println(s.toTable());
       System.out.println("wrote " + out + "/data and " + out + "/rejects");
       return 0;
-    } finally {
-      session.stop();
     }
   }
 }

@@ -12,6 +12,8 @@ public final class DataPaths {
   /**
    * The canonical Parquet folder of a data path: the path itself, or its {@code data/} when it is
    * the output folder of {@code perl prepare} or {@code perl filter}; null when it does not exist.
+   * ({@code perl prepare --incremental} writes {@code data/batch=N/} folders, which a Parquet read
+   * of {@code data/} takes as one dataset with an extra {@code batch} column.)
    */
   public static String resolve(String path, Configuration conf) {
     try {

@@ -4,7 +4,10 @@ import java.net.URI;
 import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 
-/** Resolves image paths against an image root and refuses those that escape it. */
+/**
+ * Resolves image paths against an image root and refuses those that escape it, lexically (the path
+ * as written). Symbolic links are followed and checked where the file is read ({@code RecordConverter}).
+ */
 final class ImageRoot {
   private ImageRoot() {}
 

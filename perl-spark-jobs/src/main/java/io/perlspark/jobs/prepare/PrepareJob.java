@@ -1,11 +1,15 @@
 package io.perlspark.jobs.prepare;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.perlspark.common.data.RejectReason;
 import io.perlspark.jobs.cli.PerlUserException;
 import io.perlspark.jobs.data.SampleSchema;
@@ -24,10 +28,12 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.input.PortableDataStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -37,13 +43,14 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.SerializableConfiguration;
-import scala.Tuple2;
 
 /**
  * {@code perl prepare}: reads HF / EasyR1 / verl-style Parquet or JSONL + an image root, validates
  * every row (DESIGN.md §5), embeds and checks the images, and writes canonical sharded Parquet plus a
  * rejects table with each bad row's file, row and reason. Nothing is dropped silently: read = kept +
- * rejected. The output folder appears all at once (staged, then renamed).
+ * rejected. The output folder appears all at once (staged, then renamed). Inputs are listed up front
+ * ({@link InputFiles}); a missing input or a file that is not Parquet at all stops the run with a
+ * message naming it, while everything wrong inside a row becomes a reject.
  */
 public final class PrepareJob {
   private PrepareJob() {}
@@ -76,17 +83,63 @@ public final class PrepareJob {
     long t0 = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     AtomicOutput out = AtomicOutput.begin(o.output(), o.overwrite(), hadoop);
-    RecordConverter converter = new RecordConverter(o.mapping(), o.limits(), o.resize(), o.imageRoot(), o.defaultAnswerKind());
-    SerializableConfiguration conf = new SerializableConfiguration(hadoop);
+    try {
+      InputFiles.Listing in = InputFiles.list(o.inputs(), o.format(), hadoop);
+      Counts c = process(spark, o, in, qualifiedImageRoot(o.imageRoot(), hadoop), null, out.staged("data"),
+          out.staged("rejects"));
+      PrepareSummary summary = new PrepareSummary(c.read(), c.kept(), c.rejectedByReason(), (System.nanoTime() - t0) / 1e9,
+          out.stagedSize());
+      out.writeStagedText("summary.json", summaryJson(summary, o));
+      out.commit();
+      return summary;
+    } catch (RuntimeException e) {
+      out.abort();
+      throw e;
+    }
+  }
 
-    JavaRDD<Row> results = switch (format(o)) {
-      case "jsonl" -> readJsonl(spark, o.inputs(), converter, conf);
-      case "parquet" -> readParquet(spark, o.inputs(), converter, conf);
-      default -> throw new IllegalStateException();
-    };
+  /**
+   * {@code perl prepare --incremental}: prepares only the input files no earlier run processed, as
+   * one new batch of {@code output} (see {@link IncrementalPrepare}).
+   */
+  public static IncrementalSummary runIncremental(SparkSession spark, PrepareOptions o) {
+    return new IncrementalPrepare(spark, o).run();
+  }
+
+  /** What {@link #process} wrote: every row read is kept or rejected with a reason. */
+  record Counts(long read, long kept, Map<String, Long> rejectedByReason) {}
+
+  /**
+   * Reads, converts and validates {@code in}, and writes the kept rows to {@code dataPath} and the
+   * rejects to {@code rejectsPath}.
+   *
+   * @param earlier ids already kept by earlier batches (columns {@code id}, {@code batch}), or null:
+   *     a valid row with such an id is rejected as a duplicate
+   */
+  static Counts process(SparkSession spark, PrepareOptions o, InputFiles.Listing in, String imageRoot,
+      Dataset<Row> earlier, String dataPath, String rejectsPath) {
+    RecordConverter converter = new RecordConverter(o.mapping(), o.limits(), o.resize(), imageRoot, o.defaultAnswerKind());
+    SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
+    List<String> files = in.files().stream().map(InputFiles.InputFile::path).toList();
+    JavaRDD<Row> results = in.format().equals("jsonl")
+        ? readJsonl(spark, files, converter, conf)
+        : readParquet(spark, files, converter, conf);
     Dataset<Row> all = spark.createDataFrame(results, RESULT).persist();
     try {
       Dataset<Row> valid = all.filter(col("_reason").isNull());
+      Dataset<Row> rejects = all.filter(col("_reason").isNotNull()).select(
+          col("_row_id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
+          col("_reason").as("reason"), col("_detail").as("detail"));
+      if (earlier != null) {
+        Dataset<Row> seen = earlier.select(col("id").as("_earlier_id"), col("batch").as("_earlier_batch"));
+        Dataset<Row> joined = valid.join(seen, col("id").equalTo(col("_earlier_id")), "left_outer");
+        rejects = rejects.unionByName(joined.filter(col("_earlier_id").isNotNull()).select(
+            col("id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
+            lit(RejectReason.DUPLICATE_ID.wireName()).as("reason"),
+            concat(lit("id already kept in batch "), col("_earlier_batch").cast("string"), lit(" (an earlier run)"))
+                .as("detail")));
+        valid = joined.filter(col("_earlier_id").isNull()).drop("_earlier_id", "_earlier_batch");
+      }
       // The first occurrence of an id (by file, then row) is kept; later ones are rejected.
       Dataset<Row> ranked = valid.withColumn("_rank",
           row_number().over(Window.partitionBy("id").orderBy("_source_file", "_row_number"))).persist();
@@ -96,91 +149,151 @@ public final class PrepareJob {
           col("id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
           lit(RejectReason.DUPLICATE_ID.wireName()).as("reason"),
           lit("id already seen earlier in the input (first occurrence kept)").as("detail"));
-      Dataset<Row> rejects = all.filter(col("_reason").isNotNull()).select(
-          col("_row_id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
-          col("_reason").as("reason"), col("_detail").as("detail")).unionByName(duplicates)
-          .repartition(1).sortWithinPartitions("source_file", "row_number");
+      rejects = rejects.unionByName(duplicates).repartition(1).sortWithinPartitions("source_file", "row_number");
 
-      spark.createDataFrame(kept.rdd(), SampleSchema.SCHEMA).write().parquet(out.staged("data"));
-      rejects.write().parquet(out.staged("rejects"));
+      spark.createDataFrame(kept.rdd(), SampleSchema.SCHEMA).write().parquet(dataPath);
+      rejects.write().parquet(rejectsPath);
 
       long read = all.count();
-      Map<String, Long> byReason = new LinkedHashMap<>();
-      for (Row r : spark.read().parquet(out.staged("rejects")).groupBy("reason").count().collectAsList()) {
+      Map<String, Long> byReason = new TreeMap<>();
+      for (Row r : spark.read().parquet(rejectsPath).groupBy("reason").count().collectAsList()) {
         byReason.put(r.getString(0), r.getLong(1));
       }
-      long keptCount = spark.read().parquet(out.staged("data")).count();
+      long keptCount = spark.read().parquet(dataPath).count();
       ranked.unpersist();
-      long bytes = out.stagedSize();
-      PrepareSummary summary = new PrepareSummary(read, keptCount, byReason, (System.nanoTime() - t0) / 1e9, bytes);
-      out.writeStagedText("summary.json", summaryJson(summary, o));
-      out.commit();
-      return summary;
-    } catch (RuntimeException e) {
-      out.abort();
-      throw e;
+      return new Counts(read, keptCount, byReason);
     } finally {
       all.unpersist();
     }
   }
 
-  private static String format(PrepareOptions o) {
-    if (!o.format().equals("auto")) {
-      return o.format();
+  /**
+   * The image root, qualified on the driver (executors must not resolve a relative root against
+   * their own working folder); a root that is missing or not a folder is an error before any work.
+   */
+  static String qualifiedImageRoot(String imageRoot, Configuration conf) {
+    if (imageRoot == null) {
+      return null;
     }
-    boolean allJsonl = o.inputs().stream().allMatch(p -> p.endsWith(".jsonl") || p.endsWith(".json"));
-    boolean anyJsonl = o.inputs().stream().anyMatch(p -> p.endsWith(".jsonl") || p.endsWith(".json"));
-    if (anyJsonl && !allJsonl) {
-      throw new PerlUserException("--input mixes JSONL and other files; give --format, or prepare them separately");
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(imageRoot);
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+      if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
+        throw new PerlUserException("--image-root " + imageRoot + ": not an existing folder");
+      }
+      return fs.makeQualified(p).toString();
+    } catch (IOException e) {
+      throw new PerlUserException("--image-root " + imageRoot + ": " + e.getMessage(), e);
     }
-    return allJsonl ? "jsonl" : "parquet";
   }
 
-  private static JavaRDD<Row> readJsonl(SparkSession spark, List<String> inputs, RecordConverter converter,
+  private static JavaRDD<Row> readJsonl(SparkSession spark, List<String> files, RecordConverter converter,
       SerializableConfiguration conf) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    // Whole files per task so that every row gets its exact line number; large inputs come sharded.
-    JavaRDD<Tuple2<String, PortableDataStream>> files = jsc.binaryFiles(String.join(",", inputs)).rdd().toJavaRDD();
-    return files.flatMap(f -> jsonlFile(f._1(), f._2(), converter, conf.value()));
+    // A whole file per task so that every row gets its exact line number; large inputs come sharded.
+    int slices = Math.max(1, Math.min(files.size(), 8 * jsc.defaultParallelism()));
+    return jsc.parallelize(files, slices).flatMap(f -> new JsonlRows(f, converter, conf.value()));
   }
 
-  private static Iterator<Row> jsonlFile(String file, PortableDataStream stream, RecordConverter converter,
-      Configuration hadoop) throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    List<Row> rows = new ArrayList<>();
-    try (InputStream in = new BufferedInputStream(stream.open())) {
-      long line = 0;
-      byte[] bytes;
-      while ((bytes = nextLine(in)) != null) {
-        line++;
-        String text;
-        try {
-          text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-          rows.add(reject(file, line, "line " + line, RejectReason.INVALID_UTF8, "line is not valid UTF-8"));
-          continue;
+  /**
+   * The rows of one JSONL file, read lazily (a shard's decoded images never sit in memory all at
+   * once). Each line is decoded strictly: invalid UTF-8, trailing text after the object and repeated
+   * keys are refused rather than repaired or silently dropped. A blank line is not a row.
+   */
+  private static final class JsonlRows implements Iterator<Row> {
+    private static final ObjectMapper JSON = JsonMapper.builder()
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
+
+    private final String file;
+    private final RecordConverter converter;
+    private final Configuration hadoop;
+    private InputStream in;
+    private long line;
+    private Row next;
+    private boolean done;
+
+    JsonlRows(String file, RecordConverter converter, Configuration hadoop) {
+      this.file = file;
+      this.converter = converter;
+      this.hadoop = hadoop;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (next == null && !done) {
+        next = advance();
+      }
+      return next != null;
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      Row r = next;
+      next = null;
+      return r;
+    }
+
+    private Row advance() {
+      try {
+        if (in == null) {
+          org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
+          in = new BufferedInputStream(p.getFileSystem(hadoop).open(p), 1 << 16);
         }
-        if (text.isBlank()) {
-          continue;
-        }
-        Map<String, Object> rec;
-        try {
-          JsonNode node = json.readTree(text);
-          if (node == null || !node.isObject()) {
-            rows.add(reject(file, line, "line " + line, RejectReason.MALFORMED_ROW, "line is not a JSON object"));
-            continue;
+        byte[] bytes;
+        while ((bytes = nextLine(in)) != null) {
+          line++;
+          if (line == 1) {
+            bytes = withoutBom(bytes);
           }
-          rec = RowValues.fromJson(node);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          rows.add(reject(file, line, "line " + line, RejectReason.MALFORMED_ROW,
-              "not valid JSON: " + e.getOriginalMessage()));
-          continue;
+          Row row = parse(bytes);
+          if (row != null) {
+            return row;
+          }
         }
-        rows.add(toResult(converter.convert(rec, file, line, hadoop), file, line));
+        in.close();
+        done = true;
+        return null;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot read " + file + " after line " + line, e);
       }
     }
-    return rows.iterator();
+
+    /** The row of one line, or null for a blank line. */
+    private Row parse(byte[] bytes) {
+      String text;
+      try {
+        text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+      } catch (CharacterCodingException e) {
+        return reject(file, line, "line " + line, RejectReason.INVALID_UTF8, "line is not valid UTF-8");
+      }
+      if (text.isBlank()) {
+        return null;
+      }
+      try {
+        JsonNode node = JSON.readTree(text);
+        if (node == null || !node.isObject()) {
+          return reject(file, line, "line " + line, RejectReason.MALFORMED_ROW,
+              "line is not a JSON object (one object per line expected)");
+        }
+        return toResult(converter.convert(RowValues.fromJson(node), file, line, hadoop), file, line);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        return reject(file, line, "line " + line, RejectReason.MALFORMED_ROW, "not valid JSON: " + e.getOriginalMessage());
+      }
+    }
+  }
+
+  /** A UTF-8 byte order mark (Windows tools write one) is not part of the first row. */
+  private static byte[] withoutBom(byte[] b) {
+    if (b.length >= 3 && (b[0] & 0xff) == 0xEF && (b[1] & 0xff) == 0xBB && (b[2] & 0xff) == 0xBF) {
+      return java.util.Arrays.copyOfRange(b, 3, b.length);
+    }
+    return b;
   }
 
   private static byte[] nextLine(InputStream in) throws IOException {
@@ -204,20 +317,56 @@ public final class PrepareJob {
     return out;
   }
 
-  private static JavaRDD<Row> readParquet(SparkSession spark, List<String> inputs, RecordConverter converter,
+  /**
+   * Parquet files are read in groups of identical schema. Spark reads a file list with the schema of
+   * one of its files: another file whose column has a different type would fail the whole job, and a
+   * column only some files have would be dropped without a word. Per group, every file is read with
+   * its own schema and a wrong type becomes a per-row {@code wrong_type} reject.
+   */
+  private static JavaRDD<Row> readParquet(SparkSession spark, List<String> files, RecordConverter converter,
       SerializableConfiguration conf) {
-    Dataset<Row> df = spark.read().parquet(inputs.toArray(String[]::new))
-        .select(col("*"), col("_metadata.file_path").as("_pf"), col("_metadata.row_index").as("_pr"));
-    return df.toJavaRDD().mapPartitions(it -> {
-      List<Row> rows = new ArrayList<>();
-      while (it.hasNext()) {
-        Row r = it.next();
-        String file = r.getString(r.fieldIndex("_pf"));
-        long rowNumber = r.getLong(r.fieldIndex("_pr")) + 1;
-        rows.add(toResult(converter.convert(RowValues.fromRow(r), file, rowNumber, conf.value()), file, rowNumber));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int slices = Math.max(1, Math.min(files.size(), 8 * jsc.defaultParallelism()));
+    List<String> schemas = jsc.parallelize(files, slices).map(f -> footerSchema(f, conf.value())).collect();
+    Map<String, List<String>> groups = new LinkedHashMap<>();
+    for (int i = 0; i < files.size(); i++) {
+      String schema = schemas.get(i);
+      if (schema.startsWith(UNREADABLE)) {
+        throw new PerlUserException("--input: " + files.get(i) + " is not a readable Parquet file ("
+            + schema.substring(UNREADABLE.length()) + "); remove it from the input or give --format jsonl if it is JSONL");
       }
-      return rows.iterator();
-    });
+      groups.computeIfAbsent(schema, k -> new ArrayList<>()).add(files.get(i));
+    }
+    JavaRDD<Row> all = null;
+    for (List<String> group : groups.values()) {
+      Dataset<Row> df = spark.read().parquet(group.toArray(String[]::new))
+          .select(col("*"), col("_metadata.file_path").as("_pf"), col("_metadata.row_index").as("_pr"));
+      JavaRDD<Row> rows = df.toJavaRDD().mapPartitions(it -> {
+        List<Row> out = new ArrayList<>();
+        while (it.hasNext()) {
+          Row r = it.next();
+          // _metadata gives the file as a URI; the rejects table names it as the listing does.
+          String file = new org.apache.hadoop.fs.Path(java.net.URI.create(r.getString(r.fieldIndex("_pf")))).toString();
+          long rowNumber = r.getLong(r.fieldIndex("_pr")) + 1;
+          out.add(toResult(converter.convert(RowValues.fromRow(r), file, rowNumber, conf.value()), file, rowNumber));
+        }
+        return out.iterator();
+      });
+      all = all == null ? rows : all.union(rows);
+    }
+    return all;
+  }
+
+  private static final String UNREADABLE = "!unreadable: ";
+
+  /** The Parquet schema in a file's footer, or {@link #UNREADABLE} and why. */
+  private static String footerSchema(String file, Configuration conf) {
+    try (ParquetFileReader reader = ParquetFileReader.open(
+        HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file), conf))) {
+      return reader.getFooter().getFileMetaData().getSchema().toString();
+    } catch (IOException | RuntimeException e) {
+      return UNREADABLE + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
   }
 
   private static Row reject(String file, long rowNumber, String rowId, RejectReason reason, String detail) {

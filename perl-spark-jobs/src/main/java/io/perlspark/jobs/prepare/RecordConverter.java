@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -70,6 +71,11 @@ public final class RecordConverter implements Serializable {
     String rowId = "row " + rowNumber;
     try {
       Object idValue = rec.get(mapping.column("id"));
+      if (idValue != null && !(idValue instanceof String) && !isInteger(idValue)) {
+        // String.valueOf of a list, an object or 1.5 would make up an id nobody can look up.
+        throw new Bad(RejectReason.WRONG_TYPE, "'" + mapping.column("id") + "' (id) must be a string or an integer, got "
+            + typeName(idValue) + " " + idValue);
+      }
       String id = idValue == null ? null : String.valueOf(idValue);
       if (id != null) {
         rowId = id;
@@ -86,7 +92,19 @@ public final class RecordConverter implements Serializable {
       String family = optionalString(rec, "family");
       String source = optionalString(rec, "data_source");
       String response = optionalString(rec, "response");
+      checkUnicode("id", id);
+      checkUnicode("prompt", prompt);
+      checkUnicode("answer", answer);
+      checkUnicode("family", family);
+      checkUnicode("data_source", source);
+      checkUnicode("response", response);
+      for (String tag : tags) {
+        checkUnicode("stage_tags", tag);
+      }
       List<ImageRef> images = images(rec, hadoop);
+      for (ImageRef img : images) {
+        checkUnicode("images", img.uri());
+      }
       Sample s = new Sample(id, images, prompt, answer.trim(), kind, orderSensitive, optionSlots, family,
           source, tags);
       List<Rejection> problems = SampleValidator.validate(s, limits, sourceFile, rowId);
@@ -101,6 +119,30 @@ public final class RecordConverter implements Serializable {
       return new Outcome(s, response, null);
     } catch (Bad b) {
       return Outcome.reject(rowId, sourceFile, b.reason, b.getMessage());
+    }
+  }
+
+  private static boolean isInteger(Object v) {
+    return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
+        || v instanceof java.math.BigInteger;
+  }
+
+  /**
+   * Refuses text with an unpaired UTF-16 surrogate (JSON lets an escape spell one alone, e.g. a lone
+   * high surrogate D800): it has no UTF-8 form, and Parquet would store a {@code ?} in its place.
+   */
+  private void checkUnicode(String field, String value) throws Bad {
+    if (value == null) {
+      return;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new Bad(RejectReason.INVALID_UTF8, "'" + mapping.column(field) + "' (" + field + ") has an unpaired surrogate "
+            + String.format("\\u%04X", (int) c) + " at character " + i + "; text must be valid Unicode to be stored as UTF-8");
+      }
     }
   }
 
@@ -209,7 +251,11 @@ public final class RecordConverter implements Serializable {
     }
     List<String> out = new ArrayList<>();
     for (Object o : list) {
-      out.add(String.valueOf(o));
+      if (!(o instanceof String str)) {
+        throw new Bad(RejectReason.WRONG_TYPE, "'" + mapping.column(field) + "' must be a list of strings, got element "
+            + typeName(o) + " " + o);
+      }
+      out.add(str);
     }
     return out;
   }
@@ -277,7 +323,11 @@ public final class RecordConverter implements Serializable {
     }
   }
 
-  /** Reads an image by path relative to the image root, refusing any path that leaves the root. */
+  /**
+   * Reads an image by path relative to the image root, refusing any path that leaves the root. The
+   * path is checked as written ({@link ImageRoot}) and, on a local file system, once more after
+   * following symbolic links: a link inside the root that points outside it is refused too.
+   */
   private byte[] readImage(String path, Configuration hadoop, String col, int i) throws Bad {
     if (imageRoot == null) {
       throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] is a path (" + path + ") but no --image-root was given");
@@ -286,18 +336,60 @@ public final class RecordConverter implements Serializable {
         .orElseThrow(() -> new Bad(RejectReason.IMAGE_PATH_OUTSIDE_ROOT, col + "[" + i + "] path '" + path + "' leaves the image root"));
     try {
       FileSystem fs = resolved.getFileSystem(hadoop);
-      if (!fs.exists(resolved) || !fs.getFileStatus(resolved).isFile()) {
+      if ("file".equals(fs.getScheme())) {
+        return readLocal(fs, resolved, path, col, i);
+      }
+      // HDFS has symbolic links switched off by default and object stores have none: the lexical check suffices.
+      if (!fs.exists(resolved)) {
         throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] " + path + " does not exist under the image root");
       }
-      long len = fs.getFileStatus(resolved).getLen();
-      if (len > limits.maxImageBytes()) {
-        throw new Bad(RejectReason.IMAGE_TOO_LARGE, col + "[" + i + "] " + path + " is " + len + " bytes; limit " + limits.maxImageBytes());
+      FileStatus st = fs.getFileStatus(resolved);
+      if (!st.isFile()) {
+        throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] " + path + " is not a file");
       }
+      checkLength(st.getLen(), path, col, i);
       try (FSDataInputStream in = fs.open(resolved)) {
-        return readAll(in, (int) len);
+        return readAll(in, (int) st.getLen());
       }
     } catch (IOException e) {
       throw new Bad(RejectReason.IMAGE_UNREADABLE, col + "[" + i + "] " + path + ": " + e.getMessage());
+    }
+  }
+
+  private byte[] readLocal(FileSystem fs, Path resolved, String path, String col, int i) throws Bad, IOException {
+    java.nio.file.Path file;
+    try {
+      file = java.nio.file.Path.of(fs.makeQualified(resolved).toUri()).toRealPath();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] " + path + " does not exist under the image root"
+          + " (or is a link to nothing)");
+    }
+    if (!file.startsWith(realRoot(fs))) {
+      throw new Bad(RejectReason.IMAGE_PATH_OUTSIDE_ROOT, col + "[" + i + "] path '" + path
+          + "' goes through a symbolic link to a file outside the image root");
+    }
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] " + path + " is not a file");
+    }
+    checkLength(java.nio.file.Files.size(file), path, col, i);
+    // Read the checked real path, so that a link swapped after the check cannot redirect the read.
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxImageBytes() + 1));
+    }
+  }
+
+  private transient java.nio.file.Path realRoot;
+
+  private java.nio.file.Path realRoot(FileSystem fs) throws IOException {
+    if (realRoot == null) {
+      realRoot = java.nio.file.Path.of(fs.makeQualified(new Path(imageRoot)).toUri()).toRealPath();
+    }
+    return realRoot;
+  }
+
+  private void checkLength(long len, String path, String col, int i) throws Bad {
+    if (len > limits.maxImageBytes()) {
+      throw new Bad(RejectReason.IMAGE_TOO_LARGE, col + "[" + i + "] " + path + " is " + len + " bytes; limit " + limits.maxImageBytes());
     }
   }
 

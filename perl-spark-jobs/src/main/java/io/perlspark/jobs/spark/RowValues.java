@@ -76,7 +76,8 @@ public final class RowValues {
       return n.booleanValue();
     }
     if (n.isIntegralNumber()) {
-      return n.longValue();
+      // longValue() of a larger integer wraps around silently.
+      return n.canConvertToLong() ? (Object) n.longValue() : n.bigIntegerValue();
     }
     if (n.isNumber()) {
       return n.doubleValue();

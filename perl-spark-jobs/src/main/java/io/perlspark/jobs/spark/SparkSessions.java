@@ -24,6 +24,38 @@ public final class SparkSessions {
     return SparkSession.builder().appName(appName).config(conf).getOrCreate();
   }
 
+  /**
+   * The session for one command, stopped by {@link Scoped#close()} only when this call created it: a
+   * session that was already running belongs to whoever embeds the command (a test, a benchmark, a
+   * notebook) and stays up for them.
+   */
+  public static Scoped scoped(String appName, String masterOrNull) {
+    boolean existed = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+    return new Scoped(create(appName, masterOrNull), !existed);
+  }
+
+  /** A session and whether closing it stops it. */
+  public static final class Scoped implements AutoCloseable {
+    private final SparkSession session;
+    private final boolean owned;
+
+    private Scoped(SparkSession session, boolean owned) {
+      this.session = session;
+      this.owned = owned;
+    }
+
+    public SparkSession session() {
+      return session;
+    }
+
+    @Override
+    public void close() {
+      if (owned) {
+        session.stop();
+      }
+    }
+  }
+
   /** Settings every perl job wants unless the user set them: Kryo with our registrations, quiet UI. */
   public static SparkConf applyDefaults(SparkConf conf) {
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");

@@ -3,9 +3,11 @@ package io.perlspark.jobs.train;
 import io.perlspark.jobs.cli.PerlUserException;
 import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
+import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.policy.TinyVlm;
 import java.io.IOException;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -19,22 +21,38 @@ public final class InitialParameters {
   private InitialParameters() {}
 
   public static byte[] load(String init, PolicyRuntime runtime, Configuration conf) {
+    return load(init, "model.init", runtime, conf);
+  }
+
+  /**
+   * @param option how the user named {@code init} ({@code model.init}, {@code --checkpoint}), for
+   *     error messages
+   */
+  public static byte[] load(String init, String option, PolicyRuntime runtime, Configuration conf) {
     if (init == null || init.isBlank()) {
       try (TinyVlm fresh = runtime.build()) {
         return fresh.parametersToBytes();
       }
     }
-    Checkpoint c = checkpoint(init, conf);
-    ModelCheck.sameSpec(c.parameters(), runtime, "model.init " + init);
+    Checkpoint c = checkpoint(init, option, conf);
+    ModelCheck.sameSpec(c.parameters(), runtime, option + " " + init);
     return c.parameters();
   }
 
   public static Checkpoint checkpoint(String init, Configuration conf) {
+    return checkpoint(init, "model.init", conf);
+  }
+
+  /**
+   * One step folder is loaded as it is (a damaged one is an error naming the file); a run's folder
+   * or its {@code checkpoints/} gives its newest checkpoint that verifies.
+   */
+  public static Checkpoint checkpoint(String init, String option, Configuration conf) {
     try {
       Path p = new Path(init);
       FileSystem fs = p.getFileSystem(conf);
       if (!fs.exists(p)) {
-        throw new PerlUserException("model.init: " + init + " does not exist");
+        throw new PerlUserException(option + ": " + init + " does not exist");
       }
       if (fs.exists(new Path(p, CheckpointStore.MANIFEST))) {
         String name = p.getName();
@@ -45,11 +63,24 @@ public final class InitialParameters {
       }
       Path base = fs.exists(new Path(p, "checkpoints")) ? new Path(p, "checkpoints") : p;
       try (CheckpointStore store = new CheckpointStore(base.toString(), conf)) {
-        return store.loadLatestValid().orElseThrow(() ->
-            new PerlUserException("model.init: no valid checkpoint under " + init));
+        var latest = store.loadLatestValid();
+        if (latest.isPresent()) {
+          return latest.get();
+        }
+        List<Long> steps = store.steps();
+        if (steps.isEmpty()) {
+          throw new PerlUserException(option + ": no checkpoint under " + init);
+        }
+        try {
+          store.load(steps.get(steps.size() - 1));
+        } catch (CheckpointException e) {
+          throw new PerlUserException(option + ": none of the " + steps.size() + " checkpoints under " + init
+              + " verifies; newest: " + e.getMessage(), e);
+        }
+        throw new PerlUserException(option + ": no valid checkpoint under " + init);
       }
     } catch (IOException | NumberFormatException e) {
-      throw new PerlUserException("model.init: cannot load " + init + ": " + e.getMessage(), e);
+      throw new PerlUserException(option + ": cannot load " + init + ": " + e.getMessage(), e);
     }
   }
 

@@ -19,6 +19,7 @@ import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.jobs.rollout.RolloutSchema;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import io.perlspark.model.checkpoint.Checkpoint;
+import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.loss.GrpoLossConfig;
@@ -82,8 +83,12 @@ public final class PerlTrainer {
    */
   public record Options(String resume, String failRolloutOnce, Validation validation, boolean progressBar) {}
 
-  /** What a finished run leaves behind. */
-  public record Result(long steps, byte[] parameters, Path outputDir) {}
+  /**
+   * What a finished run leaves behind.
+   *
+   * @param resumedFrom the step of the checkpoint the run resumed from; 0 when it started fresh
+   */
+  public record Result(long steps, byte[] parameters, Path outputDir, long resumedFrom) {}
 
   private final SparkSession spark;
   private final JavaSparkContext jsc;
@@ -104,6 +109,7 @@ public final class PerlTrainer {
   private long stageStep;
   private Map<String, String> cursorState;
   private MetricsLog rolloutLog;
+  private long resumedFrom;
 
   public PerlTrainer(SparkSession spark, PerlConfig cfg, Options options) {
     this.spark = spark;
@@ -153,7 +159,7 @@ public final class PerlTrainer {
     }
     byte[] finalParams = policy.parametersToBytes();
     policy.close();
-    return new Result(globalStep, finalParams, out);
+    return new Result(globalStep, finalParams, out, resumedFrom);
   }
 
   private void runStage(StageConfig stage, Broadcast<byte[]> reference, CheckpointStore store, MetricsLog metrics,
@@ -401,9 +407,11 @@ public final class PerlTrainer {
     }
     var latest = store.loadLatestValid();
     if (latest.isEmpty()) {
+      refuseIfAllDamaged(store);
       return;
     }
     Checkpoint c = latest.get();
+    resumedFrom = c.step();
     Map<String, String> s = c.trainerState();
     policy.loadParameters(c.parameters());
     optimizer.restore(policy.flatParameters(), c.optimizerState(), Long.parseLong(s.get("optimizerStep")));
@@ -418,6 +426,27 @@ public final class PerlTrainer {
     });
     cursorState = cursor.isEmpty() ? null : cursor;
     LOG.info("resumed from checkpoint of step {} (stage {}, stage step {})", globalStep, stageIndex, stageStep);
+  }
+
+  /**
+   * Checkpoints that exist but of which none verifies are not a fresh start: starting over would
+   * overwrite them and the run's metrics without a word. The user decides (--resume never).
+   */
+  private static void refuseIfAllDamaged(CheckpointStore store) throws IOException {
+    List<Long> steps = store.steps();
+    if (steps.isEmpty()) {
+      return;
+    }
+    String newest;
+    try {
+      store.load(steps.get(steps.size() - 1));
+      newest = "it verified on a second read; try again";
+    } catch (CheckpointException e) {
+      newest = e.getMessage();
+    }
+    throw new io.perlspark.jobs.cli.PerlUserException("--resume auto: none of the " + steps.size() + " checkpoint"
+        + (steps.size() == 1 ? "" : "s") + " in " + store.base() + " verifies (newest: " + newest
+        + "). Move the damaged ones away, or start over with --resume never");
   }
 
   static double seconds(long t0) {

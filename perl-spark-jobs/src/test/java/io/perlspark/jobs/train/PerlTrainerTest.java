@@ -3,12 +3,25 @@ package io.perlspark.jobs.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.spark.SparkSessions;
+import io.perlspark.jobs.cli.PerlCli;
+import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.model.checkpoint.CheckpointStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.TestInstance;
+import picocli.CommandLine;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,5 +151,128 @@ class PerlTrainerTest {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile);
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     return pb.start();
+  }
+
+  /**
+   * Damaged checkpoints: {@code --resume auto} falls back to the newest one that verifies and still
+   * ends bitwise equal to an uninterrupted run; loading a damaged one by name is a clear error.
+   */
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  class DamagedCheckpoints {
+    Path straight;
+    byte[] expected;
+
+    @BeforeAll
+    void trainThreeSteps() {
+      straight = dir.resolve("damaged-straight");
+      PerlTrainer.Result r = train3(straight, "never");
+      assertEquals(3, r.steps());
+      expected = r.parameters();
+    }
+
+    /** Three steps with a checkpoint after each (the fixture's checkpointEvery is 1). */
+    PerlTrainer.Result train3(Path out, String resume) {
+      PerlConfig cfg = fixture.load(List.of("stages[0].steps=3", "run.outputDir=" + out));
+      return new PerlTrainer(spark, cfg, new PerlTrainer.Options(resume, null, null, false)).run();
+    }
+
+    /** A copy of the uninterrupted run's folder, to damage. */
+    Path copyOfStraight(String name) throws IOException {
+      Path to = dir.resolve("damaged-" + name);
+      try (Stream<Path> paths = Files.walk(straight)) {
+        for (Path p : (Iterable<Path>) paths::iterator) {
+          Path target = to.resolve(straight.relativize(p).toString());
+          if (Files.isDirectory(p)) {
+            Files.createDirectories(target);
+          } else {
+            Files.copy(p, target);
+          }
+        }
+      }
+      return to;
+    }
+
+    static Path step(Path run, int step, String file) {
+      return run.resolve("checkpoints").resolve(CheckpointStore.dirName(step)).resolve(file);
+    }
+
+    static void flipByte(Path file, long at) throws IOException {
+      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+        f.seek(at);
+        int b = f.read();
+        f.seek(at);
+        f.write(b ^ 0x01);
+      }
+    }
+
+    static void truncate(Path file, long size) throws IOException {
+      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+        f.setLength(size);
+      }
+    }
+
+    @Test
+    void aFlippedByteInTheNewestParametersFallsBackToTheStepBefore() throws Exception {
+      Path run = copyOfStraight("flipped");
+      Path params = step(run, 3, CheckpointStore.PARAMS);
+      flipByte(params, Files.size(params) / 2);
+
+      PerlTrainer.Result r = train3(run, "auto");
+
+      assertEquals(2, r.resumedFrom(), "step 3 is damaged, step 2 verifies");
+      assertEquals(3, r.steps());
+      assertArrayEquals(expected, r.parameters(), "redoing step 3 gives the uninterrupted run's parameters");
+      assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size(), "metrics.jsonl reads as one run");
+      try (CheckpointStore store = new CheckpointStore(run.resolve("checkpoints").toString(), new Configuration())) {
+        assertArrayEquals(expected, store.load(3).parameters(), "the damaged checkpoint was replaced by a good one");
+      }
+    }
+
+    @Test
+    void aTruncatedOptimizerStateFallsBackToTheStepBefore() throws Exception {
+      Path run = copyOfStraight("truncated");
+      Path optimizer = step(run, 3, CheckpointStore.OPTIMIZER);
+      truncate(optimizer, Files.size(optimizer) / 3);
+
+      PerlTrainer.Result r = train3(run, "auto");
+
+      assertEquals(2, r.resumedFrom());
+      assertArrayEquals(expected, r.parameters());
+    }
+
+    @Test
+    void whenNoCheckpointVerifiesResumeStopsInsteadOfStartingOver() throws Exception {
+      Path run = copyOfStraight("all-damaged");
+      for (int s = 1; s <= 3; s++) {
+        truncate(step(run, s, CheckpointStore.MANIFEST), 7);
+      }
+      List<String> metricsBefore = Files.readAllLines(run.resolve("metrics.jsonl"));
+
+      PerlUserException e = assertThrows(PerlUserException.class, () -> train3(run, "auto"));
+
+      assertTrue(e.getMessage().contains("none of the 3 checkpoints") && e.getMessage().contains("manifest.json")
+          && e.getMessage().contains("--resume never"), e.getMessage());
+      assertEquals(metricsBefore, Files.readAllLines(run.resolve("metrics.jsonl")), "the run's files are left alone");
+    }
+
+    @Test
+    void evalOfADamagedCheckpointNamesTheFile() throws Exception {
+      Path run = copyOfStraight("eval-damaged");
+      flipByte(step(run, 3, CheckpointStore.PARAMS), 0);
+      CommandLine cl = PerlCli.commandLine();
+      StringWriter err = new StringWriter();
+      cl.setErr(new PrintWriter(err, true));
+
+      int code = cl.execute("eval", "--config", fixture.config.toString(), "--checkpoint",
+          run.resolve("checkpoints").resolve(CheckpointStore.dirName(3)).toString(),
+          "-i", fixture.dir.resolve("synth/train").toString(), "-o", dir.resolve("damaged-eval-out").toString());
+
+      String text = err.toString();
+      assertEquals(2, code, text);
+      assertTrue(text.contains("--checkpoint") && text.contains("step-000003") && text.contains("params.bin is corrupt"), text);
+      assertFalse(text.contains("\tat "), "no stack trace: " + text);
+      assertFalse(Files.exists(dir.resolve("damaged-eval-out")));
+    }
   }
 }
