@@ -54,8 +54,9 @@ import java.util.regex.Pattern;
  *
  * <p><b>Text.</b> Prompts are lower case with single spaces, one {@code <image>} placeholder per
  * image. Responses look like {@code <think> img1 red circle img2 blue square </think> \boxed{2}}:
- * each image's colour and shape, then the answer. Every token is in {@link #vocabulary()} under
- * {@link #TOKEN_PATTERN}.
+ * each image's colour and shape, then the answer; for which_image and which_option each image's
+ * description is followed by a verdict ({@code img1 red circle no img2 blue square yes}). Every
+ * token is in {@link #vocabulary()} under {@link #TOKEN_PATTERN}.
  */
 public final class SyntheticBenchmark implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -176,14 +177,33 @@ public final class SyntheticBenchmark implements Serializable {
     }
     Sample sample = new Sample(sampleId(split, index), images, draft.prompt, draft.answer, draft.kind,
         family.orderSensitive(), draft.optionSlots, family.wireName(), DATA_SOURCE, List.of(family.stageTag()));
-    return new SynthItem(sample, draft.shapes, referenceResponse(draft.shapes, draft.answer));
+    int verdictSlot = family == Family.WHICH_IMAGE || family == Family.WHICH_OPTION ? cell.param() : 0;
+    return new SynthItem(sample, draft.shapes, referenceResponse(draft.shapes, draft.answer, verdictSlot));
   }
 
   /** The reference response: each image's colour and shape inside think tags, then the boxed answer. */
   public static String referenceResponse(List<ShapeSpec> shapes, String answer) {
+    return referenceResponse(shapes, answer, 0);
+  }
+
+  /**
+   * The reference response; when {@code matchSlot} (1-based) is > 0, each image's description is
+   * followed by {@code yes} (it is the image the question asks for) or {@code no}.
+   *
+   * <p>Why the verdicts: without them the answer needs a two-hop lookup (match the question's
+   * colour and shape against every trace entry, then copy that entry's index), which the tiny
+   * calibration model learns only after ~600–750 SFT steps at a constant lr 2e-3; a 600-step
+   * cosine schedule decays before that and leaves a policy that always answers 1. With the
+   * verdict in the trace, the answer is a one-hop copy (the index marked yes), learnt by ~300
+   * steps (measured with DemoCalibration).
+   */
+  public static String referenceResponse(List<ShapeSpec> shapes, String answer, int matchSlot) {
     StringBuilder sb = new StringBuilder("<think>");
     for (int i = 0; i < shapes.size(); i++) {
       sb.append(" img").append(i + 1).append(' ').append(shapes.get(i).describe());
+      if (matchSlot > 0) {
+        sb.append(i + 1 == matchSlot ? " yes" : " no");
+      }
     }
     return sb.append(" </think> \\boxed{").append(answer).append('}').toString();
   }

@@ -153,6 +153,9 @@ final class Oracle {
     for (int i = 0; i < item.shapes().size(); i++) {
       ShapeSpec sh = item.shapes().get(i);
       trace.append(" img").append(i + 1).append(' ').append(sh.colour().wireName()).append(' ').append(sh.shape().wireName());
+      if (f == Family.WHICH_IMAGE || f == Family.WHICH_OPTION) {
+        trace.append(i + 1 == item.answerPosition() ? " yes" : " no");
+      }
     }
     assertEquals(trace + " </think> \\boxed{" + s.answer() + "}", item.referenceResponse());
     int expectedPosition = switch (f) {

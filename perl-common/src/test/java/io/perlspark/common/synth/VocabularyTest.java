@@ -68,7 +68,7 @@ class VocabularyTest {
 
   @Test
   void theDefaultDemoNeedsOnlyAFewOfTheWords() {
-    // which_image with 2–4 images: the calibration's setting.
+    // which_image with 2–4 images: the calibration's setting (yes/no: the per-image verdicts).
     SyntheticBenchmark bench = new SyntheticBenchmark(SynthOptions.defaults(), 78);
     Set<String> seen = new TreeSet<>();
     for (long i = 0; i < 300; i++) {
@@ -77,6 +77,7 @@ class VocabularyTest {
       seen.addAll(SyntheticBenchmark.tokenize(item.referenceResponse()));
     }
     assertEquals(Set.of("<image>", "which", "image", "shows", "a", "?", "red", "green", "blue", "yellow",
-        "circle", "square", "triangle", "<think>", "img", "1", "2", "3", "4", "</think>", "\\boxed{", "}"), seen);
+        "circle", "square", "triangle", "<think>", "img", "1", "2", "3", "4", "yes", "no", "</think>", "\\boxed{",
+        "}"), seen);
   }
 }
