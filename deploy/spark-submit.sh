@@ -11,9 +11,10 @@
 # and the driver/executor Java options our jobs need (log4j config, DJL offline), merged with any the
 # user gives.
 #
-# Environment: SPARK_HOME (a distribution; optional), PERL_APP_JAR (default: the built app jar),
-# SPARK_LOCAL_IP (default 127.0.0.1 for local and loopback masters only: a driver that cluster
-# executors must reach cannot listen on loopback).
+# Environment: SPARK_HOME (a distribution; optional), PERL_APP_JAR (default: the built app jar; a
+# URI such as local:///opt/perl-spark/perl-spark-jobs-app.jar names a jar inside the cluster's
+# image, for --deploy-mode cluster), SPARK_LOCAL_IP (default 127.0.0.1 for local and loopback
+# masters only: a driver that cluster executors must reach cannot listen on loopback).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 main_class=io.perlspark.jobs.cli.PerlCli
@@ -63,6 +64,7 @@ fi
 flag_only=" --help -h --verbose -v --version --supervise --load-spark-defaults --usage-error "
 passed=()
 master=""
+deploy_mode=""
 properties_file=""
 driver_memory=""
 driver_class_path=""
@@ -92,6 +94,7 @@ while ((i < n)); do
   case $opt in
     --class) die "--class is always $main_class here; drop --class $value" ;;
     --master) master=$value; passed+=(--master "$value") ;;
+    --deploy-mode) deploy_mode=$value; passed+=(--deploy-mode "$value") ;;
     --properties-file) properties_file=$value ;;
     --driver-memory) driver_memory=$value; passed+=(--driver-memory "$value") ;;
     --driver-class-path) driver_class_path=$value; passed+=(--driver-class-path "$value") ;;
@@ -102,6 +105,7 @@ while ((i < n)); do
         spark.driver.extraJavaOptions=*) user_driver_opts+=" ${value#*=}" ;;
         spark.executor.extraJavaOptions=*) user_executor_opts+=" ${value#*=}" ;;
         spark.master=*) master=${value#*=}; passed+=(--conf "$value") ;;
+        spark.submit.deployMode=*) deploy_mode=${value#*=}; passed+=(--conf "$value") ;;
         spark.driver.memory=*) driver_memory=${driver_memory:-${value#*=}}; passed+=(--conf "$value") ;;
         *=*) passed+=(--conf "$value") ;;
         *) die "--conf $value: expected KEY=VALUE" ;;
@@ -112,7 +116,10 @@ while ((i < n)); do
 done
 
 ((${#app_args[@]})) || { usage; die "no perl subcommand after '--' (synth, prepare, permute, ...)"; }
-[[ -f $jar ]] || die "application jar $jar not found; build it: (cd $root && mvn -B -DskipTests install)"
+# A URI (local://, hdfs://, s3a://, ...) names a jar the cluster reads itself.
+if [[ ! $jar =~ ^[a-zA-Z][a-zA-Z0-9+.-]*:// ]]; then
+  [[ -f $jar ]] || die "application jar $jar not found; build it: (cd $root && mvn -B -DskipTests install)"
+fi
 [[ -f $log4j_file ]] || die "$log4j_file not found"
 
 # Properties file: the user's, else ours when present. A Java options key set in it is merged too,
@@ -131,6 +138,7 @@ if [[ -n $properties_file ]]; then
   file_executor_opts=$(property "$properties_file" spark.executor.extraJavaOptions)
   [[ -z $master ]] && master=$(property "$properties_file" spark.master)
   [[ -z $driver_memory ]] && driver_memory=$(property "$properties_file" spark.driver.memory)
+  [[ -z $deploy_mode ]] && deploy_mode=$(property "$properties_file" spark.submit.deployMode)
   user_driver_opts="${file_driver_opts:+ $file_driver_opts}$user_driver_opts"
   user_executor_opts="${file_executor_opts:+ $file_executor_opts}$user_executor_opts"
 fi
@@ -145,6 +153,11 @@ for f in "${jvm_flags[@]}"; do
 done
 props=${props# }
 driver_opts="-Dlog4j2.configurationFile=file:$log4j_file $props${user_driver_opts}"
+# In cluster deploy mode the driver runs on the cluster, where this file's path means nothing: its
+# logging comes from the image or the properties file (deploy/k8s, deploy/yarn).
+if [[ $deploy_mode == cluster ]]; then
+  driver_opts="$props${user_driver_opts}"
+fi
 executor_opts="$props${user_executor_opts}"
 
 case $master in

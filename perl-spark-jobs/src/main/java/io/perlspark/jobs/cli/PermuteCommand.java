@@ -64,7 +64,11 @@ final class PermuteCommand implements Callable<Integer> {
     try {
       AtomicOutput output = AtomicOutput.begin(out, overwrite, session.sparkContext().hadoopConfiguration());
       try {
-        Dataset<Row> result = new PermutationTransform(permuter).transform(session, session.read().parquet(input), step, 1);
+        String data = io.perlspark.jobs.data.DataPaths.resolve(input, session.sparkContext().hadoopConfiguration());
+        if (data == null) {
+          throw new PerlUserException("--input " + input + ": does not exist");
+        }
+        Dataset<Row> result = new PermutationTransform(permuter).transform(session, session.read().parquet(data), step, 1);
         result.write().parquet(output.staged("data"));
         output.commit();
       } catch (RuntimeException e) {
