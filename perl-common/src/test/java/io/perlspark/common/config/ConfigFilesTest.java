@@ -87,7 +87,9 @@ class ConfigFilesTest {
     assertEquals(32, c.trainer().promptBatch());
     assertEquals(16, c.trainer().miniBatch());
     assertEquals(16, c.trainer().microBatch());
-    assertEquals(3e-4, c.trainer().lr());
+    assertEquals(1e-4, c.trainer().lr());
+    assertEquals("constant", c.permutation().schedule());
+    assertTrue(c.filter().offline().enabled());
     assertEquals(0.01, c.algorithm().klCoef());
     assertEquals(25, c.trainer().checkpointEvery());
     assertEquals(50, c.trainer().evalEvery());
