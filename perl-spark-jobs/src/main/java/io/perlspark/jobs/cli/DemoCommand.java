@@ -36,7 +36,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--bias", defaultValue = "0.8", description = "train/SFT positional bias (default: ${DEFAULT-VALUE})")
   double bias;
 
-  @Option(names = "--sft-steps", defaultValue = "600")
+  @Option(names = "--sft-steps", defaultValue = "1000",
+      description = "SFT steps (default: ${DEFAULT-VALUE}; at 600 the tiny model may not yet answer from its trace)")
   int sftSteps;
 
   @Option(names = "--sft-batch", defaultValue = "64")
