@@ -78,7 +78,10 @@ final class StageData implements AutoCloseable {
       weights[i] = d.weight();
       all = all == null ? df : all.unionByName(df);
     }
-    all = all.repartition(partitions).persist(StorageLevel.MEMORY_AND_DISK());
+    // Partition membership by id hash and a sorted order within each partition: a pure function of
+    // the data, so generation batches and the partition-ordered gradient sum are the same in every run
+    // (a round-robin split would depend on how the input files happened to be packed).
+    all = all.repartition(partitions, col("id")).sortWithinPartitions("id").persist(StorageLevel.MEMORY_AND_DISK());
     return new StageData(all, ids, weights);
   }
 
