@@ -34,17 +34,8 @@ executor_memory=""
 executors=""
 gpu=false
 dry_run=false
-passed=()
-app=()
-seen=false
-for a in "$@"; do
-  if $seen; then app+=("$a"); elif [[ $a == -- ]]; then seen=true; else passed+=("$a"); fi
-done
-if ! $seen && [[ ${passed[0]:-} == -h || ${passed[0]:-} == --help ]]; then
-  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-  exit 0
-fi
-$seen || die "missing '--' between the options and the perl subcommand (see --help)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/submit-args.sh"
+split_at_dashes "$@"
 set -- "${passed[@]}"
 passed=()
 while (($#)); do
@@ -56,7 +47,7 @@ while (($#)); do
     --executors) executors=${2:?}; shift 2 ;;
     --gpu) gpu=true; shift ;;
     --dry-run) dry_run=true; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) usage; exit 0 ;;
     *) passed+=("$1"); shift ;;
   esac
 done
