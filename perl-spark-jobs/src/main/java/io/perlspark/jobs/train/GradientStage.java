@@ -120,7 +120,7 @@ public final class GradientStage {
   }
 
   public static String rolloutKey(Row r) {
-    return r.<String>getAs("id") + "/" + r.<Integer>getAs("idx");
+    return RolloutInfo.key(r.<String>getAs("id"), r.<Integer>getAs("idx"));
   }
 
   static int[] ints(Row r, String col) {

@@ -23,6 +23,11 @@ record RolloutInfo(String groupId, String id, int copy, int idx, double reward, 
   }
 
   String key() {
+    return key(id, idx);
+  }
+
+  /** The one spelling of a response's key (sample id + response index), shared with the gradient stage. */
+  static String key(String id, int idx) {
     return id + "/" + idx;
   }
 }
