@@ -1,9 +1,9 @@
 package io.perlspark.model.policy;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import io.perlspark.model.learn.FlatParameters;
 import java.util.List;
 
 /**
@@ -52,14 +52,9 @@ public final class Engines {
 
   /** Sets the accumulated gradients of the parameters to zero (those with none are skipped). */
   public static void zeroGradients(List<Parameter> parameters) {
-    for (Parameter p : parameters) {
-      NDArray array = p.getArray();
-      if (array.hasGradient()) {
-        try (NDArray grad = array.getGradient()) {
-          grad.subi(grad);
-        }
-      }
-    }
+    // Writes zeros: subtracting a gradient from itself (what this did before) leaves NaN and inf in
+    // place, so one non-finite backward poisoned a cached executor model for every later step.
+    FlatParameters.zeroGradients(parameters);
   }
 
   /**

@@ -141,6 +141,32 @@ class GradientWorkerTest {
     assertNull(whole.stats());
   }
 
+  /**
+   * An executor keeps its model between steps and loads each step's parameters into it. A step whose
+   * backward pass went non-finite (the driver skips it) must not leave NaN in the gradient buffers
+   * of the next one: zeroing once subtracted a gradient from itself, and NaN − NaN stays NaN.
+   */
+  @Test
+  void aNonFiniteGradientDoesNotPoisonLaterCalls() {
+    List<SftExample> sft = new ArrayList<>();
+    for (TrainingExample e : examples) {
+      sft.add(new SftExample(e.prompt(), e.response()));
+    }
+    long normaliser = GradientWorker.sftNormaliser(sft);
+    try (TinyVlm cached = TrainFixtures.model(5)) {
+      GradientResult clean = GradientWorker.sftGradients(cached, sft, normaliser, 4);
+      float[] params = cached.flatParameters();
+      float[] broken = params.clone();
+      java.util.Arrays.fill(broken, Float.NaN);
+      cached.setFlatParameters(broken);
+      GradientResult poisoned = GradientWorker.sftGradients(cached, sft, normaliser, 4);
+      assertTrue(Float.isNaN(poisoned.gradient()[0]), "the broken step's gradient is NaN");
+      cached.setFlatParameters(params);
+      GradientResult after = GradientWorker.sftGradients(cached, sft, normaliser, 4);
+      assertArrayEquals(clean.gradient(), after.gradient(), 0f);
+    }
+  }
+
   @Test
   void gradientsAreNotLeftOverFromAnEarlierCall() {
     GrpoLossConfig cfg = config(Aggregation.TOKEN_MEAN);
