@@ -32,6 +32,10 @@ public final class DriverOptimizer {
   private final Double maxGradNorm;
   private long steps;
   private long updates;
+  private int skippedInARow;
+
+  /** Consecutive non-finite gradients after which {@link #requireProgress} stops the run. */
+  public static final int MAX_SKIPPED_IN_A_ROW = 10;
 
   /**
    * @param initialParams the starting parameters (copied), in the model's flat layout
@@ -82,13 +86,32 @@ public final class DriverOptimizer {
             : GradClip.clipByGlobalNorm(summedGradient, maxGradNorm);
     steps++;
     if (!Double.isFinite(norm)) {
+      skippedInARow++;
       return new StepReport(index, lr, norm, false, true, updates);
     }
+    skippedInARow = 0;
     // GradClip scales by maxNorm / (norm + 1e-6) when that is below 1.
     boolean clipped = maxGradNorm != null && maxGradNorm / (norm + 1e-6) < 1.0;
     adamW.step(params, summedGradient, lr);
     updates++;
     return new StepReport(index, lr, norm, clipped, false, updates);
+  }
+
+  /**
+   * Stops a run whose gradients stay non-finite: a skipped step is harmless once, but a run that
+   * skips every step trains nothing and would otherwise finish "successfully".
+   */
+  public void requireProgress() {
+    if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+      throw new IllegalStateException("the gradient was non-finite (NaN or inf) in the last " + skippedInARow
+          + " steps in a row (up to step " + steps + "), so no update was applied; lower trainer.lr / the SFT lr, or"
+          + " check the data for broken rows");
+    }
+  }
+
+  /** Non-finite gradients in a row (0 after any applied update). */
+  public int skippedInARow() {
+    return skippedInARow;
   }
 
   /** A copy of the current parameters. */

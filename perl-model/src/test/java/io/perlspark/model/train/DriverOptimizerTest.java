@@ -57,6 +57,24 @@ class DriverOptimizerTest {
   }
 
   @Test
+  void aRunThatSkipsEveryStepIsStopped() {
+    DriverOptimizer opt = optimizer(vector(2, 1));
+    float[] nan = vector(4, 0.01);
+    nan[3] = Float.NaN;
+    for (int i = 1; i < DriverOptimizer.MAX_SKIPPED_IN_A_ROW; i++) {
+      opt.step(nan.clone());
+      opt.requireProgress(); // a few skipped steps are tolerated
+    }
+    opt.step(vector(5, 0.01)); // one finite step resets the count
+    assertEquals(0, opt.skippedInARow());
+    for (int i = 0; i < DriverOptimizer.MAX_SKIPPED_IN_A_ROW; i++) {
+      opt.step(nan.clone());
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, opt::requireProgress);
+    assertTrue(e.getMessage().contains("non-finite (NaN or inf) in the last 10 steps"), e.getMessage());
+  }
+
+  @Test
   void nonFiniteGradientSkipsTheUpdateButAdvancesTheSchedule() {
     for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
       DriverOptimizer opt = optimizer(vector(2, 1));

@@ -310,6 +310,7 @@ public final class PerlTrainer {
         t.add("gradient", tg);
         long ts = System.nanoTime();
         StepReport report = optimizer.step(grad.gradient());
+        optimizer.requireProgress();
         policy.setFlatParameters(optimizer.params());
         t.add("step", ts);
         updates.add(grad, report);

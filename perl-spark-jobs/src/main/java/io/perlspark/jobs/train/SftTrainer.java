@@ -83,6 +83,7 @@ public final class SftTrainer {
         GradientResult g = GradientStage.sft(batch.javaRDD(), runtime, role, "sft" + step, params, tokens,
             cfg.trainer().microBatch());
         StepReport report = optimizer.step(g.gradient());
+        optimizer.requireProgress();
         policy.setFlatParameters(optimizer.params());
         params.destroy();
         batch.unpersist();
