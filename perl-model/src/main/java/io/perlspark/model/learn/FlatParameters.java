@@ -1,5 +1,7 @@
 package io.perlspark.model.learn;
 
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
@@ -127,9 +129,11 @@ public final class FlatParameters {
       }
       NDArray grad = gradientOrNull(a);
       if (grad != null) {
-        try (grad) {
-          fill(grad, new float[Math.toIntExact(grad.size())]);
-        }
+        grad.close();
+        // PyTorch zeroes its own gradient tensor in place (NaN and inf included). Not set(Buffer) on
+        // the gradient handle: on CPU that makes the tensor use a Java buffer owned by that
+        // short-lived handle, which the GC later frees under the tensor (heap corruption).
+        JniUtils.zeroGrad((PtNDArray) a);
       }
     }
   }

@@ -96,6 +96,44 @@ class FlatParametersTest {
     }
   }
 
+  /**
+   * Zeroing clears NaN and inf, and leaves PyTorch's gradient in PyTorch's memory: gradients zeroed,
+   * then garbage-collected Java buffers recycled, must still accumulate exactly one backward pass.
+   */
+  @Test
+  void zeroingClearsNonFiniteGradientsAndSurvivesGarbageCollection() {
+    Linear used = linear(64, 64, DataType.FLOAT32);
+    List<Parameter> ps = FlatParameters.trainable(used);
+    ParameterStore store = new ParameterStore(manager, false);
+    float[] ones = new float[64];
+    java.util.Arrays.fill(ones, 1f);
+    float[] nanRow = ones.clone();
+    nanRow[5] = Float.NaN;
+    try (NDArray bad = manager.create(nanRow, new Shape(1, 64));
+        GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      gc.backward(used.forward(store, new NDList(bad), true).singletonOrThrow().sum());
+    }
+    assertTrue(Float.isNaN(FlatParameters.gradients(ps)[5]));
+    for (int round = 0; round < 5; round++) {
+      FlatParameters.zeroGradients(ps);
+      for (int i = 0; i < 20; i++) {
+        System.gc();
+        java.nio.ByteBuffer junk = java.nio.ByteBuffer.allocateDirect(64 * 64 * 4);
+        while (junk.hasRemaining()) {
+          junk.put((byte) 0x7f);
+        }
+      }
+      try (NDArray x = manager.create(ones, new Shape(1, 64));
+          GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        gc.backward(used.forward(store, new NDList(x), true).singletonOrThrow().sum());
+      }
+      // d Σ(xW^T + b) / dW = 1 everywhere for x = 1; the bias gradient is 1 too.
+      for (float g : FlatParameters.gradients(ps)) {
+        assertEquals(1f, g, "round " + round);
+      }
+    }
+  }
+
   @Test
   void wrongLengthIsRejected() {
     List<Parameter> ps = FlatParameters.trainable(linear(3, 2, DataType.FLOAT32));
