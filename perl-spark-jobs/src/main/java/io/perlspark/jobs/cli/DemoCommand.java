@@ -1,10 +1,12 @@
 package io.perlspark.jobs.cli;
 
+import io.perlspark.common.synth.SynthOptions;
 import io.perlspark.jobs.demo.DemoPipeline;
 import io.perlspark.jobs.spark.SparkSessions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -27,7 +29,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--train-rows", defaultValue = "2000")
   long trainRows;
 
-  @Option(names = "--eval-rows", defaultValue = "900")
+  @Option(names = "--eval-rows", defaultValue = "1200")
   long evalRows;
 
   @Option(names = "--sft-rows", defaultValue = "5000")
@@ -35,6 +37,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--bias", defaultValue = "0.8", description = "train/SFT positional bias (default: ${DEFAULT-VALUE})")
   double bias;
+
+  @Option(names = "--families", split = ",", defaultValue = "which_image=0.8,single=0.2",
+      description = "task family weights of every split, as for `perl synth` (default: ${DEFAULT-VALUE})")
+  List<String> families;
 
   @Option(names = "--sft-steps", defaultValue = "1000",
       description = "SFT steps (default: ${DEFAULT-VALUE}; at 600 the tiny model may not yet answer from its trace)")
@@ -57,10 +63,16 @@ final class DemoCommand implements Callable<Integer> {
     if (!Files.exists(config)) {
       throw new PerlUserException("--config " + config + ": no such file (run from the project folder, or pass --config)");
     }
+    Map<String, Double> weights = SynthCommand.familyWeights(families);
+    try {
+      SynthOptions.defaults().toBuilder().setFamilyWeightsByName(weights).build();
+    } catch (IllegalArgumentException e) {
+      throw new PerlUserException("--families: " + e.getMessage(), e);
+    }
     SparkSession session = SparkSessions.create("perl demo", spark.master);
     try {
       String table = new DemoPipeline(session, new DemoPipeline.Settings(config, out, trainRows, evalRows, sftRows, bias,
-          sftSteps, sftBatch, sftLr, overrides == null ? List.of() : overrides, !noProgress)).run();
+          weights, sftSteps, sftBatch, sftLr, overrides == null ? List.of() : overrides, !noProgress)).run();
       System.out.println();
       System.out.println(table);
       System.out.println("results, checkpoints, eval reports and plots in " + out);

@@ -63,6 +63,20 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--overwrite")
   boolean overwrite;
 
+  /** Parses {@code --families NAME=W,...} (a bare NAME has weight 1). */
+  static Map<String, Double> familyWeights(List<String> families) {
+    Map<String, Double> weights = new LinkedHashMap<>();
+    for (String f : families) {
+      String[] kv = f.split("=", 2);
+      try {
+        weights.put(kv[0].trim(), kv.length == 2 ? Double.parseDouble(kv[1]) : 1.0);
+      } catch (NumberFormatException e) {
+        throw new PerlUserException("--families " + f + ": the weight is not a number");
+      }
+    }
+    return weights;
+  }
+
   @Override
   public Integer call() {
     SynthOptions options;
@@ -71,16 +85,7 @@ final class SynthCommand implements Callable<Integer> {
           .setImageCountRange(minImages, maxImages).optFixedImageCount(fixedImages)
           .setDistractorSimilarity(similarity).setTrainPositionBias(bias);
       if (families != null && !families.isEmpty()) {
-        Map<String, Double> weights = new LinkedHashMap<>();
-        for (String f : families) {
-          String[] kv = f.split("=", 2);
-          try {
-            weights.put(kv[0].trim(), kv.length == 2 ? Double.parseDouble(kv[1]) : 1.0);
-          } catch (NumberFormatException e) {
-            throw new PerlUserException("--families " + f + ": the weight is not a number");
-          }
-        }
-        b.setFamilyWeightsByName(weights);
+        b.setFamilyWeightsByName(familyWeights(families));
       }
       options = b.build();
     } catch (IllegalArgumentException e) {

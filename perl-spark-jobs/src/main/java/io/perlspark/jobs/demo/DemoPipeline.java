@@ -32,7 +32,7 @@ import org.apache.spark.sql.SparkSession;
 public final class DemoPipeline {
   /** Sizes of the demo (defaults per CALIBRATION.md, trimmed to fit 2 CPU cores). */
   public record Settings(Path configFile, Path out, long trainRows, long evalRows, long sftRows, double bias,
-      int sftSteps, int sftBatch, double sftLr, List<String> overrides, boolean progress) {}
+      Map<String, Double> families, int sftSteps, int sftBatch, double sftLr, List<String> overrides, boolean progress) {}
 
   private final SparkSession spark;
   private final Settings s;
@@ -50,7 +50,8 @@ public final class DemoPipeline {
 
     long t = System.nanoTime();
     if (!Files.exists(data.resolve("synth"))) {
-      SynthOptions options = SynthOptions.defaults().toBuilder().setTrainPositionBias(s.bias()).build();
+      SynthOptions options = SynthOptions.defaults().toBuilder().setTrainPositionBias(s.bias())
+          .setFamilyWeightsByName(s.families()).build();
       SynthJob.run(spark, options, 1234, new SynthJob.Sizes(s.trainRows(), s.evalRows(), s.sftRows()),
           data.resolve("synth").toString(), spark.sparkContext().defaultParallelism(), false);
     }
