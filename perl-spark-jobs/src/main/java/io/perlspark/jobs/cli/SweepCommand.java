@@ -3,6 +3,7 @@ package io.perlspark.jobs.cli;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.sweep.SweepRunner;
 import io.perlspark.jobs.sweep.SweepSpec;
+import io.perlspark.jobs.sweep.Cell;
 import io.perlspark.jobs.sweep.SweepTable;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,7 +36,7 @@ final class SweepCommand implements Callable<Integer> {
     SparkSession session = SparkSessions.create("perl sweep", spark.master);
     try {
       SweepRunner.Outcome o = new SweepRunner(session, spec, out, parallel).run();
-      System.out.println(SweepTable.write(out));
+      System.out.println(SweepTable.write(out, spec.cells().stream().map(Cell::arm).distinct().toList()));
       System.out.printf("%d cells: %d already done, %d run, %d failed; results in %s%n", o.cells(), o.skipped(), o.ran(),
           o.failed(), out.resolve("results.md"));
       return o.failed() == 0 ? 0 : 1;

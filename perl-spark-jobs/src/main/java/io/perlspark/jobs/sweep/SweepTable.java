@@ -52,10 +52,22 @@ public final class SweepTable {
   }
 
   public static List<Arm> arms(List<CellResult> cells) {
+    return arms(cells, List.of());
+  }
+
+  /**
+   * The arms in {@code order} (the grid's order, so the table reads as the sweep file does), then any
+   * arm the order does not name (e.g. cells of an earlier grid) in folder order.
+   */
+  public static List<Arm> arms(List<CellResult> cells, List<String> order) {
     Map<String, List<CellResult>> byArm = new LinkedHashMap<>();
+    for (String a : order) {
+      byArm.put(a, new ArrayList<>());
+    }
     for (CellResult c : cells) {
       byArm.computeIfAbsent(c.arm(), k -> new ArrayList<>()).add(c);
     }
+    byArm.values().removeIf(List::isEmpty);
     List<Arm> arms = new ArrayList<>();
     for (Map.Entry<String, List<CellResult>> e : byArm.entrySet()) {
       Map<String, double[]> stats = new LinkedHashMap<>();
@@ -92,7 +104,12 @@ public final class SweepTable {
 
   /** Writes results.csv, results.md and results.png into the sweep's folder; returns the Markdown. */
   public static String write(Path sweepOut) throws IOException {
-    List<Arm> arms = arms(cells(sweepOut));
+    return write(sweepOut, List.of());
+  }
+
+  /** As {@link #write(Path)}, with the arms in {@code armOrder} first (see {@link #arms(List, List)}). */
+  public static String write(Path sweepOut, List<String> armOrder) throws IOException {
+    List<Arm> arms = arms(cells(sweepOut), armOrder);
     StringBuilder csv = new StringBuilder("arm,seeds_done,failed");
     StringBuilder md = new StringBuilder("| arm | seeds | failed |");
     StringBuilder rule = new StringBuilder("|---|--:|--:|");
@@ -126,13 +143,19 @@ public final class SweepTable {
     return String.format(java.util.Locale.ROOT, "%.6f", v);
   }
 
+  /** An arm's axis label: {@code algo=perl,permutation.copies=2} reads {@code perl, copies=2}. */
+  static String shortLabel(String arm) {
+    return arm.replace("algo=", "").replaceAll("(^|,)[a-zA-Z]+\\.", "$1").replace(",", ", ");
+  }
+
   private static void chart(Path png, List<Arm> arms) throws IOException {
     DefaultStatisticalCategoryDataset data = new DefaultStatisticalCategoryDataset();
     for (Arm a : arms) {
-      for (String k : List.of("multi_image_accuracy", "permutation_consistency")) {
+      for (String k : List.of("multi_image_accuracy", "single_image_accuracy", "positional_bias_gap",
+          "permutation_consistency")) {
         double[] s = a.meanStd().get(k);
         if (!Double.isNaN(s[0])) {
-          data.add(s[0], s[1], COLUMNS.get(k), a.arm());
+          data.add(s[0], s[1], COLUMNS.get(k), shortLabel(a.arm()));
         }
       }
     }
@@ -140,6 +163,9 @@ public final class SweepTable {
         PlotOrientation.VERTICAL, true, false, false);
     CategoryPlot plot = chart.getCategoryPlot();
     plot.setRenderer(new StatisticalBarRenderer());
+    // Long arm names would be cut to "algo=pe..." on a horizontal axis.
+    plot.getDomainAxis().setCategoryLabelPositions(org.jfree.chart.axis.CategoryLabelPositions.UP_45);
+    plot.getDomainAxis().setMaximumCategoryLabelLines(2);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, Math.max(700, 140 * arms.size()), 500);
   }
 
