@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.perlspark.model.loss.GrpoLossConfig.Aggregation;
 import io.perlspark.model.loss.GrpoLossConfig.KlEstimator;
+import io.perlspark.model.policy.Constants;
 import java.util.Objects;
 
 /**
@@ -139,7 +140,7 @@ public final class GrpoLoss implements java.io.Serializable {
           kl = lp.sub(ref);
         }
         if (config.klCoef() > 0) {
-          perToken = pg.add(kl.mul(config.klCoef()));
+          perToken = pg.add(kl.mul(Constants.scalar(kl, config.klCoef())));
         }
       }
 
@@ -218,7 +219,7 @@ public final class GrpoLoss implements java.io.Serializable {
 
   /** A 0-d array of {@code like}'s type: dividing a 0-d float32 array by a Java double would give float64. */
   static NDArray scalar(NDArray like, double value) {
-    return like.getManager().create(value).toType(like.getDataType(), false);
+    return Constants.scalar(like, value);
   }
 
   static void requireShape(String name, NDArray a, Shape expected) {

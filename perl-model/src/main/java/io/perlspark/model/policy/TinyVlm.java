@@ -361,7 +361,7 @@ public final class TinyVlm implements PolicyModel {
     NDArray outputRows = m.create(batch.outputRows(), new Shape(b, t));
     NDArray logits = block.head(TinyVlmBlock.embedding(outputRows, hidden));
     if (temperature != 1f) {
-      logits = logits.div(temperature);
+      logits = logits.div(Constants.scalar(logits, temperature));
     }
     NDArray logSoftmax = logits.logSoftmax(-1);
     NDArray targets = m.create(batch.targetArray(), new Shape(b, t, 1));

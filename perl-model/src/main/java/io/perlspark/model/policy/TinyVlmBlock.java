@@ -178,7 +178,7 @@ final class TinyVlmBlock extends AbstractBlock {
       Layer layer = layers[l];
       NDArray h = layerNorm(x, layer.ln1Gamma(), layer.ln1Beta());
       NDList qkv = linear(h, layer.qkvWeight(), layer.qkvBias()).split(3, 2);
-      NDArray q = qkv.get(0).reshape(batch, length, heads, hd).transpose(0, 2, 1, 3).mul(scale);
+      NDArray q = qkv.get(0).reshape(batch, length, heads, hd).transpose(0, 2, 1, 3).mul(Constants.scalar(x, scale));
       NDArray k = qkv.get(1).reshape(batch, length, heads, hd).transpose(0, 2, 1, 3);
       NDArray v = qkv.get(2).reshape(batch, length, heads, hd).transpose(0, 2, 1, 3);
       if (cache != null) {

@@ -167,6 +167,36 @@ class GradientWorkerTest {
     }
   }
 
+  /**
+   * Gradients do not depend on the GC: a thread that keeps collecting garbage and refilling freed
+   * direct memory with junk runs while gradients are computed. Scalar operands once came from DJL's
+   * {@code x.mul(Number)}, whose Java buffer the GC could free before the backward pass read it
+   * (gradient norms up to 4e38 in sweep runs); see {@link io.perlspark.model.policy.Constants}.
+   */
+  @Test
+  void gradientsDoNotDependOnTheGarbageCollector() throws Exception {
+    GrpoLossConfig cfg = config(Aggregation.TOKEN_MEAN);
+    double normaliser = GradientWorker.normaliser(examples, Aggregation.TOKEN_MEAN);
+    GradientResult quiet = GradientWorker.grpoGradients(model, examples, cfg, normaliser, 4, 0.7f);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread churn = new Thread(() -> {
+      while (!stop.get()) {
+        io.perlspark.model.policy.ConstantsTest.churn();
+      }
+    });
+    churn.start();
+    try {
+      for (int rep = 0; rep < 4; rep++) {
+        GradientResult noisy = GradientWorker.grpoGradients(model, examples, cfg, normaliser, 4, 0.7f);
+        assertArrayEquals(quiet.gradient(), noisy.gradient(), 1e-6f * (float) TrainFixtures.maxAbs(quiet.gradient()),
+            "repetition " + rep);
+      }
+    } finally {
+      stop.set(true);
+      churn.join();
+    }
+  }
+
   @Test
   void gradientsAreNotLeftOverFromAnEarlierCall() {
     GrpoLossConfig cfg = config(Aggregation.TOKEN_MEAN);
