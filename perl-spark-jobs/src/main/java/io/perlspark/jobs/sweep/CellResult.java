@@ -23,7 +23,7 @@ public record CellResult(String id, String arm, Map<String, String> values, Stri
     return "done".equals(status);
   }
 
-  void write(Path cellDir) throws IOException {
+  public void write(Path cellDir) throws IOException {
     Files.createDirectories(cellDir);
     Path tmp = cellDir.resolve(FILE + ".tmp");
     JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), this);
