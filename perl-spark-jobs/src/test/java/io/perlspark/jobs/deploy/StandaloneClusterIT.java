@@ -140,8 +140,15 @@ class StandaloneClusterIT {
     String driverLog = Files.readString(logs.resolve("train-disturbed.log"));
     assertTrue(driverLog.contains("Lost executor " + kill.executorId),
         "the driver saw executor " + kill.executorId + " die; " + tail("train-disturbed"));
-    assertTrue(driverLog.contains("in stage " + kill.stageId + "."),
-        "a task of rollout stage " + kill.stageId + " was lost and retried; " + tail("train-disturbed"));
+    // The task seen running may finish between the UI poll and the SIGKILL (a race the test cannot
+    // close); then the executor still dies during the rollout phase and its cached blocks are lost and
+    // recomputed. Either way the run must end with the undisturbed run's parameters (asserted below).
+    boolean taskLost = driverLog.contains("in stage " + kill.stageId + ".");
+    assertTrue(taskLost || driverLog.contains("No more replicas available"),
+        "a task of rollout stage " + kill.stageId + " or cached blocks of the dead executor were lost; "
+            + tail("train-disturbed"));
+    System.out.println("StandaloneClusterIT: " + (taskLost ? "a running rollout task was lost and retried"
+        : "the killed task had just finished; the executor's cached blocks were lost and recomputed"));
 
     // Same final parameters, bitwise, and the same training curve.
     byte[] expected = Files.readAllBytes(finalCheckpoint(undisturbed).resolve("params.bin"));
