@@ -153,7 +153,7 @@ public final class GrpoLoss implements java.io.Serializable {
         total = masked.sum(new int[] {1}).div(perSeqCount).sum();
       }
       // An empty micro-batch sums exact zeros; dividing by 1 keeps a normaliser of 0 from making NaN.
-      NDArray loss = total.div(scalar(total, normaliser > 0 ? normaliser : 1.0));
+      NDArray loss = total.div(Constants.scalar(total, normaliser > 0 ? normaliser : 1.0));
 
       NDArray klSum = kl == null ? zero.sum() : NDArrays.where(m, kl, zero).sum();
       double[] sums =
@@ -218,10 +218,6 @@ public final class GrpoLoss implements java.io.Serializable {
   }
 
   /** A 0-d array of {@code like}'s type: dividing a 0-d float32 array by a Java double would give float64. */
-  static NDArray scalar(NDArray like, double value) {
-    return Constants.scalar(like, value);
-  }
-
   static void requireShape(String name, NDArray a, Shape expected) {
     if (!a.getShape().equals(expected)) {
       throw new IllegalArgumentException(

@@ -3,6 +3,7 @@ package io.perlspark.model.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDScope;
+import io.perlspark.model.policy.Constants;
 import ai.djl.ndarray.types.DataType;
 import java.util.Objects;
 
@@ -70,7 +71,7 @@ public final class SftLoss {
                 + "; pass the token count of the whole mini-batch");
       }
       NDArray nll = NDArrays.where(m, logp, logp.zerosLike()).sum().neg();
-      NDArray loss = nll.div(GrpoLoss.scalar(nll, normaliser > 0 ? normaliser : 1.0));
+      NDArray loss = nll.div(Constants.scalar(nll, normaliser > 0 ? normaliser : 1.0));
       double nllSum = nll.stopGradient().toType(DataType.FLOAT64, false).getDouble();
       NDScope.unregister(loss);
       loss.attach(logp.getManager());

@@ -66,6 +66,15 @@ class GradientWorkerTest {
     reference.close();
   }
 
+  /** The fixture's rollouts as SFT examples (prompt + response). */
+  static List<SftExample> sftExamples() {
+    List<SftExample> sft = new ArrayList<>();
+    for (TrainingExample e : examples) {
+      sft.add(new SftExample(e.prompt(), e.response()));
+    }
+    return sft;
+  }
+
   static GrpoLossConfig config(Aggregation aggregation) {
     return GrpoLossConfig.defaults().toBuilder().setKlCoef(0.1).setAggregation(aggregation).build();
   }
@@ -120,10 +129,7 @@ class GradientWorkerTest {
 
   @Test
   void sftGradientsAccumulateLikeOneBatch() {
-    List<SftExample> sft = new ArrayList<>();
-    for (TrainingExample e : examples) {
-      sft.add(new SftExample(e.prompt(), e.response()));
-    }
+    List<SftExample> sft = sftExamples();
     long normaliser = GradientWorker.sftNormaliser(sft);
     GradientResult whole = GradientWorker.sftGradients(model, sft, normaliser, B);
     GradientResult parts =
@@ -148,10 +154,7 @@ class GradientWorkerTest {
    */
   @Test
   void aNonFiniteGradientDoesNotPoisonLaterCalls() {
-    List<SftExample> sft = new ArrayList<>();
-    for (TrainingExample e : examples) {
-      sft.add(new SftExample(e.prompt(), e.response()));
-    }
+    List<SftExample> sft = sftExamples();
     long normaliser = GradientWorker.sftNormaliser(sft);
     try (TinyVlm cached = TrainFixtures.model(5)) {
       GradientResult clean = GradientWorker.sftGradients(cached, sft, normaliser, 4);
