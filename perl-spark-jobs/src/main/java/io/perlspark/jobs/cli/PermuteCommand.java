@@ -71,7 +71,8 @@ final class PermuteCommand implements Callable<Integer> {
         Dataset<Row> result = new PermutationTransform(permuter).transform(session, session.read().parquet(data), step, 1);
         result.write().parquet(output.staged("data"));
         output.commit();
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        // Throwable: a failed Spark job throws SparkException, which is no RuntimeException.
         output.abort();
         throw e;
       }
