@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -23,22 +24,37 @@ import java.util.stream.Collectors;
  * extras. The template is the checkpoint's own, so a model whose template changes needs no code
  * change here.
  *
+ * <p>Two Jinjava defaults differ from Jinja2 and are replaced: its {@code lstripBlocks} strips
+ * whitespace before every block tag, even mid-line ({@code "Picture 1: {% endif %}"} would lose
+ * its space), so Jinja2's rule (spaces and tabs from a line's start up to a block or comment tag)
+ * is applied to the source instead; and nested interpretation, which would evaluate a {@code {{
+ * }}} that appears inside a message's text, is turned off.
+ *
  * <p>Messages are maps as in Python: {@code {"role": "user", "content": "text"}} or {@code
  * {"role": "user", "content": [{"type": "text", "text": "..."}, {"type": "image"}]}}.
  */
 public final class ChatTemplate {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Jinja2's lstrip_blocks: leading spaces/tabs of a line that starts with a tag (not {%+). */
+  private static final Pattern LSTRIP = Pattern.compile("(?m)^[ \\t]+(?=\\{[%#](?!\\+))");
+
   private final String template;
+  private final String prepared;
   private final String origin;
   private final Jinjava jinjava;
 
   private ChatTemplate(String template, String origin) {
     this.template = Objects.requireNonNull(template, "template");
+    this.prepared = LSTRIP.matcher(template).replaceAll("");
     this.origin = origin;
     this.jinjava =
         new Jinjava(
-            JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
+            JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(false)
+                .withNestedInterpretationEnabled(false)
+                .build());
   }
 
   /** A template given as Jinja source. */
@@ -98,7 +114,7 @@ public final class ChatTemplate {
     Map<String, Object> context = new HashMap<>(extra);
     context.put("messages", messages);
     context.put("add_generation_prompt", addGenerationPrompt);
-    RenderResult result = jinjava.renderForResult(template, context);
+    RenderResult result = jinjava.renderForResult(prepared, context);
     List<TemplateError> fatal =
         result.getErrors().stream()
             .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL)
