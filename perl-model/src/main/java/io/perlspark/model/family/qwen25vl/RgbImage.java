@@ -16,7 +16,7 @@ import javax.imageio.ImageIO;
  * <p>Decoding reads the raster's samples rather than {@code BufferedImage.getRGB}: Java treats
  * 8-bit grey as linear and would gamma-convert it, while PIL just copies the grey value into R, G
  * and B (1/2/4-bit grey stretched to 0..255). Alpha is dropped without compositing (PIL's {@code convert("RGB")}); palette images map
- * through the palette; 16-bit samples keep their high byte.
+ * through the palette; 16-bit samples keep their high byte (not checked against PIL).
  */
 public record RgbImage(int width, int height, byte[] hwc) {
 
@@ -30,9 +30,9 @@ public record RgbImage(int width, int height, byte[] hwc) {
   }
 
   /**
-   * Decodes PNG, JPEG, BMP or GIF bytes (whatever {@link ImageIO} reads). JPEG is decoded by
-   * Java's decoder, whose IDCT and chroma upsampling are not libjpeg's, so JPEG inputs can differ
-   * from PIL by a few levels; PNG is exact.
+   * Decodes PNG, JPEG, BMP or GIF bytes (whatever {@link ImageIO} reads). PNG decoding is lossless,
+   * so it equals PIL's. JPEG goes through Java's decoder (IJG libjpeg based) while PIL uses
+   * libjpeg-turbo; the fixtures hold no JPEG, so JPEG parity with PIL is not verified.
    *
    * @param what names the image in error messages (e.g. "image 2 of the prompt")
    */
