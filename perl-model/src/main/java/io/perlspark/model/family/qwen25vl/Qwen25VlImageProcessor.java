@@ -149,6 +149,16 @@ public final class Qwen25VlImageProcessor {
     return mergeSize;
   }
 
+  /** Per-channel (RGB) normalisation mean. */
+  public float[] mean() {
+    return mean.clone();
+  }
+
+  /** Per-channel (RGB) normalisation standard deviation. */
+  public float[] std() {
+    return std.clone();
+  }
+
   /** Floats per patch row: {@code 3 * temporalPatchSize * patchSize^2}. */
   public int patchDim() {
     return 3 * temporalPatchSize * patchSize * patchSize;

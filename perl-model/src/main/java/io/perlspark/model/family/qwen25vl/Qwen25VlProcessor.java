@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.model.tokenizer.ChatTemplate;
 import io.perlspark.model.tokenizer.HfTokenizer;
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,6 +159,47 @@ public final class Qwen25VlProcessor implements AutoCloseable {
     }
   }
 
+  /**
+   * Everything needed to open an equal processor in another JVM (a Spark executor): the file
+   * contents travel, not paths.
+   */
+  public record Source(
+      String tokenizerJson, String chatTemplate, String origin, int minPixels, int maxPixels,
+      int patchSize, int temporalPatchSize, int mergeSize, float[] mean, float[] std, int[] eos,
+      int pad) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Opens the processor (it holds a native tokenizer: close it). */
+    public Qwen25VlProcessor open() {
+      Qwen25VlImageProcessor images = new Qwen25VlImageProcessor(
+          minPixels, maxPixels, patchSize, temporalPatchSize, mergeSize, mean, std);
+      HfTokenizer tokenizer = HfTokenizer.fromJson(tokenizerJson, origin);
+      try {
+        return new Qwen25VlProcessor(tokenizer, ChatTemplate.of(chatTemplate, origin), images,
+            specialIds(tokenizer, eos.clone(), pad));
+      } catch (RuntimeException e) {
+        tokenizer.close();
+        throw e;
+      }
+    }
+  }
+
+  /** This processor as a {@link Source}. */
+  public Source source() {
+    return new Source(tokenizer.source().tokenizerJson(), template.source(),
+        tokenizer.source().origin(), images.minPixels(), images.maxPixels(), images.patchSize(),
+        images.temporalPatchSize(), images.mergeSize(), images.mean(), images.std(),
+        ids.eos().clone(), ids.pad());
+  }
+
+  private static SpecialIds specialIds(HfTokenizer tok, int[] eos, int pad) {
+    return new SpecialIds(
+        required(tok, "<|endoftext|>"), required(tok, "<|im_start|>"), required(tok, "<|im_end|>"),
+        required(tok, "<|vision_start|>"), required(tok, "<|vision_end|>"),
+        required(tok, "<|vision_pad|>"), required(tok, "<|image_pad|>"),
+        required(tok, "<|video_pad|>"), pad, eos);
+  }
+
   private static SpecialIds specialIds(HfTokenizer tok, Path generationConfig) {
     int endOfText = required(tok, "<|endoftext|>");
     int imEnd = required(tok, "<|im_end|>");
@@ -183,10 +225,7 @@ public final class Qwen25VlProcessor implements AutoCloseable {
         throw new UncheckedIOException("cannot read " + generationConfig, ex);
       }
     }
-    return new SpecialIds(
-        endOfText, required(tok, "<|im_start|>"), imEnd, required(tok, "<|vision_start|>"),
-        required(tok, "<|vision_end|>"), required(tok, "<|vision_pad|>"),
-        required(tok, "<|image_pad|>"), required(tok, "<|video_pad|>"), pad, eos);
+    return specialIds(tok, eos, pad);
   }
 
   private static int required(HfTokenizer tok, String token) {

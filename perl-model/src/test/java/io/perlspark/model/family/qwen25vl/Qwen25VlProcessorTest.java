@@ -269,6 +269,35 @@ class Qwen25VlProcessorTest {
   }
 
   @Test
+  void aSerializedSourceOpensAnEqualProcessor() throws Exception {
+    Qwen25VlProcessor.Source source;
+    try (Qwen25VlProcessor p = Qwen25VlProcessor.builder(fx.folder()).maxPixels(262144).build()) {
+      source = p.source();
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(source);
+    }
+    Qwen25VlProcessor.Source copy;
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      copy = (Qwen25VlProcessor.Source) in.readObject();
+    }
+    JsonNode a = fx.caseJson("A");
+    Canonical in = canonical(a.get("messages").get(0));
+    try (Qwen25VlProcessor reopened = copy.open()) {
+      assertEquals(262144, reopened.imageProcessor().maxPixels());
+      assertEquals(processor.specialIds().pad(), reopened.specialIds().pad());
+      assertArrayEquals(processor.specialIds().eos(), reopened.specialIds().eos());
+      Qwen25VlProcessor.Inputs out = reopened.process(in.prompt(), in.system(), in.images());
+      assertEquals(a.get("prompt_text").get(0).asText(), out.text());
+      assertArrayEquals(ints(a.get("input_ids").get(0)), out.inputIds());
+      Qwen25VlProcessor.Inputs ref = processor.process(in.prompt(), in.system(), in.images());
+      assertArrayEquals(ref.concatenatedPixelValues(), out.concatenatedPixelValues());
+    }
+  }
+
+  @Test
   void userMistakesGiveClearErrors() {
     byte[] png;
     try {
