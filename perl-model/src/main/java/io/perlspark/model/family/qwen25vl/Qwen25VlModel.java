@@ -1,0 +1,784 @@
+package io.perlspark.model.family.qwen25vl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import io.perlspark.model.policy.Constants;
+import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.ResponseTensors;
+import io.perlspark.model.policy.TokenScores;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Qwen2.5-VL (vision tower + Qwen2 decoder with M-RoPE) on DJL's PyTorch engine, float32, loaded
+ * from a Hugging Face checkpoint folder. Follows transformers' {@code
+ * Qwen2_5_VLForConditionalGeneration} (eager attention) operation by operation.
+ *
+ * <p>Parameters are DJL {@link Parameter}s named by their Hub names, in the order of {@link
+ * Qwen25VlWeights#expected}: text embedding, decoder layers, final norm, LM head (untied only),
+ * vision tower. With a tied head the embedding matrix is the head, so it gets both gradients.
+ *
+ * <p>Inputs: prompts ({@link Qwen25VlPrompt}) are left-padded into one batch; pad columns are
+ * masked out of attention and get position 0, so a row's result does not depend on its batch (up
+ * to float rounding). Each prompt's positions come from its own images' grids.
+ *
+ * <p>Activations are always the first operand of an op, so results attach to the caller's
+ * manager, never to the one that owns the parameters. Inference runs under {@link
+ * Engines#noGrad()}; the differentiable path ({@link #responseTensors}) needs {@link
+ * Engines#TRAINING_LOCK} held by the caller while it collects gradients.
+ */
+public final class Qwen25VlModel implements AutoCloseable {
+  /** Additive attention bias of a masked key: finite, so a fully masked (pad) row stays finite. */
+  static final float MASKED = -1e9f;
+
+  private final Qwen25VlConfig config;
+  private final Device device;
+  private final NDManager manager;
+  private final LinkedHashMap<String, Parameter> parameters;
+  private final List<Parameter> ordered;
+  private final long parameterCount;
+
+  private Qwen25VlModel(Qwen25VlConfig config, Device device, NDManager manager,
+      LinkedHashMap<String, NDArray> arrays) {
+    this.config = config;
+    this.device = device;
+    this.manager = manager;
+    this.parameters = new LinkedHashMap<>();
+    long n = 0;
+    for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+      String name = e.getKey();
+      Parameter.Type type = name.endsWith(".bias") ? Parameter.Type.BIAS
+          : name.contains("norm") || name.contains("ln_q") ? Parameter.Type.GAMMA
+          : Parameter.Type.WEIGHT;
+      Parameter p = Parameter.builder().setName(name).setType(type).build();
+      p.setArray(e.getValue());
+      e.getValue().setRequiresGradient(true);
+      parameters.put(name, p);
+      n += e.getValue().size();
+    }
+    this.ordered = Collections.unmodifiableList(new ArrayList<>(parameters.values()));
+    this.parameterCount = n;
+  }
+
+  /** Loads {@code config.json}, {@code generation_config.json} and the weights of a folder. */
+  public static Qwen25VlModel load(Path checkpointFolder, Device device) throws IOException {
+    return load(checkpointFolder, Qwen25VlConfig.load(checkpointFolder), device);
+  }
+
+  /** Loads the weights of a folder for a given config (see {@link Qwen25VlWeights#load}). */
+  public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device)
+      throws IOException {
+    Engines.engine();
+    NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
+    manager.setName("Qwen25VlModel");
+    try {
+      return new Qwen25VlModel(config, device, manager,
+          Qwen25VlWeights.load(checkpointFolder, config, manager));
+    } catch (IOException | RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  public Qwen25VlConfig config() {
+    return config;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  /** Every parameter, in the fixed order of {@link Qwen25VlWeights#expected} (Hub names). */
+  public List<Parameter> parameters() {
+    return ordered;
+  }
+
+  /** A parameter by Hub name. */
+  public Parameter parameter(String hubName) {
+    Parameter p = parameters.get(hubName);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter named " + hubName);
+    }
+    return p;
+  }
+
+  public long parameterCount() {
+    return parameterCount;
+  }
+
+  /** The manager owning the parameters; open sub-managers of it for temporaries. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  private NDArray w(String name) {
+    return parameters.get(name).getArray();
+  }
+
+  // ------------------------------------------------------------------ forward pieces
+
+  /**
+   * What a forward pass produced; intermediates only when asked for (else null / empty).
+   * {@code residual} is the last layer's output {@code [B, L, H]}, {@code finalNorm} its final
+   * RMSNorm (the LM head's input; null inside generation and scoring, which normalise only the
+   * positions they need).
+   */
+  public record Trace(
+      Qwen25VlRope.RopeIndex rope,
+      Qwen25VlRope.Windows windows,
+      NDArray patchEmbed,
+      List<NDArray> visionBlocks,
+      NDArray mergerOutWindowOrder,
+      NDArray imageEmbeds,
+      NDArray inputsEmbeds,
+      List<NDArray> layerOutputs,
+      NDArray residual,
+      NDArray finalNorm) {}
+
+  /** Vision tower output and, when traced, its intermediates. */
+  record VisionOut(Qwen25VlRope.Windows windows, NDArray patchEmbed, List<NDArray> blocks,
+      NDArray mergerOut, NDArray imageEmbeds) {}
+
+  /**
+   * The vision tower: patch embedding (the Conv3d with kernel = stride is a matmul over the
+   * flattened patch), permutation into window order, blocks (window attention, or attention
+   * within each frame for {@code fullatt_block_indexes}), merger, and permutation back.
+   *
+   * @param pixels {@code [N, patchDim]}, all images of the batch in processor order
+   * @return image embeddings {@code [N / mergeUnit, hidden]} in processor order
+   */
+  VisionOut vision(NDManager m, NDArray pixels, List<int[]> grids, boolean trace) {
+    Qwen25VlConfig.Vision v = config.vision();
+    int unit = v.mergeUnit();
+    long n = pixels.getShape().get(0);
+    long hv = v.hiddenSize();
+    Qwen25VlRope.Windows win = Qwen25VlRope.windows(grids, v);
+    if (n != (long) win.windowIndex().length * unit) {
+      throw new IllegalArgumentException(
+          n + " patches given but the grids describe " + win.windowIndex().length * unit);
+    }
+    NDArray patchWeight = w("visual.patch_embed.proj.weight").reshape(hv, v.patchDim());
+    NDArray x = linear(pixels, patchWeight, null);
+    NDArray patchEmbed = trace ? x : null;
+    NDArray toWindow = m.create(toLongs(win.windowIndex()));
+    x = rows(toWindow, x.reshape(n / unit, unit * hv)).reshape(n, hv);
+
+    int[] order = win.patchOrder(unit);
+    float[][] cs = Qwen25VlRope.visionCosSin(
+        Qwen25VlRope.patchRowCol(grids, v.spatialMergeSize()), order, v);
+    Shape rot = new Shape(n, 1, v.headDim());
+    NDArray cos = owned(m, cs[0], rot);
+    NDArray sin = owned(m, cs[1], rot);
+    NDArray fullBias = owned(m, blockDiagonalBias(win.cuSeqlens(), (int) n), new Shape(1, n, n));
+    NDArray windowBias =
+        owned(m, blockDiagonalBias(win.cuWindowSeqlens(), (int) n), new Shape(1, n, n));
+    List<NDArray> blocks = trace ? new ArrayList<>() : List.of();
+    for (int i = 0; i < v.depth(); i++) {
+      x = visionBlock(i, x, cos, sin, v.isFullAttention(i) ? fullBias : windowBias);
+      if (trace) {
+        blocks.add(x);
+      }
+    }
+    NDArray merged = rmsNorm(x, w("visual.merger.ln_q.weight"), v.rmsNormEps())
+        .reshape(n / unit, unit * hv);
+    merged = linear(merged, w("visual.merger.mlp.0.weight"), w("visual.merger.mlp.0.bias"));
+    merged = Activation.gelu(merged); // PyTorch's default GELU: exact erf, as nn.GELU()
+    merged = linear(merged, w("visual.merger.mlp.2.weight"), w("visual.merger.mlp.2.bias"));
+    NDArray back = m.create(toLongs(win.inverse()));
+    NDArray imageEmbeds = rows(back, merged);
+    return new VisionOut(win, patchEmbed, blocks, merged, imageEmbeds);
+  }
+
+  private NDArray visionBlock(int i, NDArray x, NDArray cos, NDArray sin, NDArray bias) {
+    Qwen25VlConfig.Vision v = config.vision();
+    String p = "visual.blocks." + i + ".";
+    long n = x.getShape().get(0);
+    int heads = v.numHeads();
+    int hd = v.headDim();
+    NDArray h = rmsNorm(x, w(p + "norm1.weight"), v.rmsNormEps());
+    NDList qkv = linear(h, w(p + "attn.qkv.weight"), w(p + "attn.qkv.bias")).split(3, 1);
+    NDArray q = rotary(qkv.get(0).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
+    NDArray k = rotary(qkv.get(1).reshape(n, heads, hd), cos, sin).transpose(1, 2, 0);
+    NDArray val = qkv.get(2).reshape(n, heads, hd).transpose(1, 0, 2);
+    NDArray scores = q.matMul(k).mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
+    NDArray mixed = scores.softmax(-1).matMul(val).transpose(1, 0, 2).reshape(n, v.hiddenSize());
+    x = x.add(linear(mixed, w(p + "attn.proj.weight"), w(p + "attn.proj.bias")));
+    NDArray h2 = rmsNorm(x, w(p + "norm2.weight"), v.rmsNormEps());
+    NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), w(p + "mlp.gate_proj.bias"));
+    NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), w(p + "mlp.up_proj.bias"));
+    return x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"),
+        w(p + "mlp.down_proj.bias")));
+  }
+
+  /** Additive bias {@code [N, N]}: 0 within a segment {@code [cu[i], cu[i+1])}, else masked. */
+  static float[] blockDiagonalBias(int[] cu, int n) {
+    float[] bias = new float[n * n];
+    Arrays.fill(bias, MASKED);
+    for (int s = 0; s + 1 < cu.length; s++) {
+      for (int r = cu[s]; r < cu[s + 1]; r++) {
+        Arrays.fill(bias, r * n + cu[s], r * n + cu[s + 1], 0f);
+      }
+    }
+    return bias;
+  }
+
+  /**
+   * Token embeddings {@code [B, L, H]} with the image embeddings scattered, in order, into the
+   * {@code <|image_pad|>} positions (differentiable in both the embedding matrix and the images).
+   */
+  NDArray embed(NDManager m, long[][] ids, NDArray imageEmbeds) {
+    int batch = ids.length;
+    int length = ids[0].length;
+    long[] tokens = new long[batch * length];
+    long[] imageRow = new long[batch * length];
+    float[] isImage = new float[batch * length];
+    int images = 0;
+    for (int b = 0; b < batch; b++) {
+      for (int l = 0; l < length; l++) {
+        long id = ids[b][l];
+        int at = b * length + l;
+        if (id == config.imageTokenId() && imageEmbeds != null) {
+          imageRow[at] = images++;
+          isImage[at] = 1f;
+        } else {
+          tokens[at] = id;
+        }
+      }
+    }
+    NDArray text = rows(m.create(tokens, new Shape(batch, length)), w("model.embed_tokens.weight"));
+    long available = imageEmbeds == null ? 0 : imageEmbeds.getShape().get(0);
+    if (images != available) {
+      throw new IllegalArgumentException("the batch has " + images + " <|image_pad|> tokens but "
+          + available + " image embeddings");
+    }
+    if (images == 0) {
+      return text;
+    }
+    NDArray image = rows(m.create(imageRow, new Shape(batch, length)), imageEmbeds);
+    float[] isText = new float[isImage.length];
+    for (int i = 0; i < isText.length; i++) {
+      isText[i] = 1f - isImage[i];
+    }
+    // x * 1 + y * 0 is exact, so text and image rows keep their values bit for bit.
+    return text.mul(owned(m, isText, new Shape(batch, length, 1)))
+        .add(image.mul(owned(m, isImage, new Shape(batch, length, 1))));
+  }
+
+  /** Keys and values of every decoder layer so far, {@code [B, kvHeads, T, headDim]}. */
+  static final class KvCache implements AutoCloseable {
+    private final NDManager cacheManager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+
+    KvCache(NDManager parent, int layers) {
+      this.cacheManager = parent.newSubManager();
+      this.keys = new NDArray[layers];
+      this.values = new NDArray[layers];
+    }
+
+    NDArray[] append(int layer, NDArray k, NDArray v) {
+      NDArray allK = keys[layer] == null ? k : keys[layer].concat(k, 2);
+      NDArray allV = values[layer] == null ? v : values[layer].concat(v, 2);
+      allK.attach(cacheManager);
+      allV.attach(cacheManager);
+      if (keys[layer] != null) {
+        keys[layer].close();
+        values[layer].close();
+      }
+      keys[layer] = allK;
+      values[layer] = allV;
+      return new NDArray[] {allK, allV};
+    }
+
+    @Override
+    public void close() {
+      cacheManager.close();
+    }
+  }
+
+  /**
+   * The decoder layers over {@code x [B, L, H]}; returns the residual stream before the final norm.
+   *
+   * @param cos M-RoPE table {@code [B, 1, L, headDim]} (sin likewise)
+   * @param bias additive attention bias {@code [B, 1, L, Lk]}
+   * @param cache when not null, keys and values are appended and attention covers the cache
+   * @param layerOutputs when not null, receives each layer's output
+   */
+  NDArray decode(NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache,
+      List<NDArray> layerOutputs) {
+    long batch = x.getShape().get(0);
+    long length = x.getShape().get(1);
+    int heads = config.numHeads();
+    int kvHeads = config.numKvHeads();
+    int hd = config.headDim();
+    int groups = heads / kvHeads;
+    for (int l = 0; l < config.numLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"), config.rmsNormEps());
+      NDArray q = linear(h, w(p + "self_attn.q_proj.weight"), w(p + "self_attn.q_proj.bias"))
+          .reshape(batch, length, heads, hd).transpose(0, 2, 1, 3);
+      NDArray k = linear(h, w(p + "self_attn.k_proj.weight"), w(p + "self_attn.k_proj.bias"))
+          .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
+      NDArray v = linear(h, w(p + "self_attn.v_proj.weight"), w(p + "self_attn.v_proj.bias"))
+          .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
+      q = rotary(q, cos, sin);
+      k = rotary(k, cos, sin);
+      if (cache != null) {
+        NDArray[] kv = cache.append(l, k, v);
+        k = kv[0];
+        v = kv[1];
+      }
+      k = repeatKv(k, groups);
+      v = repeatKv(v, groups);
+      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2))
+          .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
+      NDArray mixed = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3)
+          .reshape(batch, length, (long) heads * hd);
+      x = x.add(linear(mixed, w(p + "self_attn.o_proj.weight"), null));
+      NDArray h2 = rmsNorm(x, w(p + "post_attention_layernorm.weight"), config.rmsNormEps());
+      NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), null);
+      NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), null);
+      x = x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"), null));
+      if (layerOutputs != null) {
+        layerOutputs.add(x);
+      }
+    }
+    return x;
+  }
+
+  /** Final RMSNorm. */
+  public NDArray finalNorm(NDArray x) {
+    return rmsNorm(x, w("model.norm.weight"), config.rmsNormEps());
+  }
+
+  /** LM head over final-norm outputs: logits {@code [..., vocab]} (tied: the embedding matrix). */
+  public NDArray logits(NDArray normed) {
+    return linear(normed, w(config.tieWordEmbeddings() ? "model.embed_tokens.weight"
+        : "lm_head.weight"), null);
+  }
+
+  /** The image pixels of a batch as one {@code [N, patchDim]} array. */
+  private NDArray pixelArray(NDManager m, List<float[]> pixels) {
+    int total = 0;
+    for (float[] p : pixels) {
+      total += p.length;
+    }
+    float[] all = new float[total];
+    int at = 0;
+    for (float[] p : pixels) {
+      System.arraycopy(p, 0, all, at, p.length);
+      at += p.length;
+    }
+    return owned(m, all, new Shape(total / config.vision().patchDim(), config.vision().patchDim()));
+  }
+
+  /**
+   * Full forward of a padded batch (HF layout: {@code attentionMask} 1 = token, 0 = pad), up to the
+   * final norm; {@link #logits} of {@code finalNorm} gives the logits. Results attach to
+   * {@code m}. Gradients flow when a collector is open; wrap in {@link Engines#noGrad()} for
+   * inference.
+   *
+   * @param pixels per image, in batch order, {@code float[n_patches * patchDim]}
+   * @param grids per image, (t, h, w)
+   * @param keepIntermediates whether to keep the vision and decoder intermediates in the trace
+   */
+  public Trace forward(NDManager m, long[][] inputIds, int[][] attentionMask, List<float[]> pixels,
+      List<int[]> grids, boolean keepIntermediates) {
+    Trace t = forward(m, inputIds, attentionMask, pixels, grids, keepIntermediates, null);
+    return new Trace(t.rope(), t.windows(), t.patchEmbed(), t.visionBlocks(),
+        t.mergerOutWindowOrder(), t.imageEmbeds(), t.inputsEmbeds(), t.layerOutputs(),
+        t.residual(), finalNorm(t.residual()));
+  }
+
+  private Trace forward(NDManager m, long[][] inputIds, int[][] attentionMask,
+      List<float[]> pixels, List<int[]> grids, boolean keep, KvCache cache) {
+    Objects.requireNonNull(inputIds, "inputIds");
+    Qwen25VlRope.RopeIndex rope =
+        Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
+    VisionOut vis = null;
+    if (!grids.isEmpty()) {
+      vis = vision(m, pixelArray(m, pixels), grids, keep);
+    }
+    NDArray x = embed(m, inputIds, vis == null ? null : vis.imageEmbeds());
+    NDArray inputsEmbeds = x;
+    int batch = inputIds.length;
+    int length = inputIds[0].length;
+    float[][] cs = Qwen25VlRope.textCosSin(rope.positions(), config);
+    Shape table = new Shape(batch, 1, length, config.headDim());
+    NDArray cos = owned(m, cs[0], table);
+    NDArray sin = owned(m, cs[1], table);
+    NDArray bias = owned(m, causalPadBias(attentionMask), new Shape(batch, 1, length, length));
+    List<NDArray> layers = keep ? new ArrayList<>() : null;
+    x = decode(x, cos, sin, bias, cache, layers);
+    return new Trace(rope, vis == null ? null : vis.windows(),
+        vis == null ? null : vis.patchEmbed(), vis == null ? List.of() : vis.blocks(),
+        vis == null ? null : vis.mergerOut(), vis == null ? null : vis.imageEmbeds(),
+        keep ? inputsEmbeds : null, keep ? layers : List.of(), x, null);
+  }
+
+  /** Causal bias that also masks pad keys, {@code [B, 1, L, L]} flattened. */
+  static float[] causalPadBias(int[][] mask) {
+    int batch = mask.length;
+    int length = mask[0].length;
+    float[] bias = new float[batch * length * length];
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < length; i++) {
+        int row = (b * length + i) * length;
+        for (int j = 0; j < length; j++) {
+          if (j > i || mask[b][j] == 0) {
+            bias[row + j] = MASKED;
+          }
+        }
+      }
+    }
+    return bias;
+  }
+
+  // ------------------------------------------------------------------ batching
+
+  /** Prompts left-padded into one batch. */
+  private record Padded(long[][] ids, int[][] mask, int[] lengths, List<float[]> pixels,
+      List<int[]> grids) {}
+
+  private Padded pad(List<Qwen25VlPrompt> prompts, int[][] suffixes) {
+    int batch = prompts.size();
+    int[] lengths = new int[batch];
+    int width = 0;
+    List<float[]> pixels = new ArrayList<>();
+    List<int[]> grids = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      Qwen25VlPrompt p = Objects.requireNonNull(prompts.get(b), "prompt " + b);
+      p.validate(b, config);
+      lengths[b] = p.length() + (suffixes == null ? 0 : suffixes[b].length);
+      width = Math.max(width, lengths[b]);
+      pixels.addAll(p.pixels());
+      grids.addAll(p.grids());
+    }
+    long[][] ids = new long[batch][width];
+    int[][] mask = new int[batch][width];
+    for (int b = 0; b < batch; b++) {
+      int padding = width - lengths[b];
+      Arrays.fill(ids[b], 0, padding, config.padTokenId());
+      int[] prompt = prompts.get(b).inputIds();
+      for (int i = 0; i < prompt.length; i++) {
+        ids[b][padding + i] = prompt[i];
+      }
+      if (suffixes != null) {
+        for (int i = 0; i < suffixes[b].length; i++) {
+          int id = suffixes[b][i];
+          if (id < 0 || id >= config.vocabSize() || id == config.imageTokenId()) {
+            throw new IllegalArgumentException("response " + b + " has token " + id
+                + " (outside the vocabulary, or an image pad)");
+          }
+          ids[b][padding + prompt.length + i] = id;
+        }
+      }
+      Arrays.fill(mask[b], padding, width, 1);
+    }
+    return new Padded(ids, mask, lengths, pixels, grids);
+  }
+
+  // ------------------------------------------------------------------ generation
+
+  /** As {@link #generate(List, GenerationOptions, int)} with no minimum length. */
+  public GenerationResult generate(List<Qwen25VlPrompt> prompts, GenerationOptions options) {
+    return generate(prompts, options, 0);
+  }
+
+  /**
+   * Samples one response per prompt with a KV cache (greedy at temperature 0; sequence i draws
+   * from {@code SplittableRandom(seeds[i])}). Stops a sequence at one of the generation config's
+   * eos ids (unless {@code ignoreEos}) or after {@code maxNewTokens}. Vision special tokens
+   * (151652..151656) are never emitted; eos is not emitted before {@code minNewTokens} tokens
+   * (as transformers' {@code min_new_tokens}). Log-probs: see {@link Qwen25VlSampler}.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public GenerationResult generate(
+      List<Qwen25VlPrompt> prompts, GenerationOptions options, int minNewTokens) {
+    Objects.requireNonNull(prompts, "prompts");
+    Objects.requireNonNull(options, "options");
+    int batch = prompts.size();
+    if (batch == 0) {
+      return new GenerationResult(new int[0][], new float[0][], new boolean[0]);
+    }
+    if (options.seeds().length != batch) {
+      throw new IllegalArgumentException(
+          "got " + batch + " prompts but " + options.seeds().length + " seeds; need one each");
+    }
+    Padded in = pad(prompts, null);
+    int width = in.ids()[0].length;
+    int steps = options.maxNewTokens();
+    int vocab = config.vocabSize();
+    int[] eos = config.eosTokenIds();
+    int[] visionIds = config.visionSpecialIds();
+    int[] bannedEarly = concat(visionIds, eos);
+    Qwen25VlSampler sampler =
+        new Qwen25VlSampler(options.seeds(), options.temperature(), options.topP(), vocab);
+    int[][] tokens = new int[batch][steps];
+    float[][] logProbs = new float[batch][steps];
+    int[] lengths = new int[batch];
+    boolean[] finished = new boolean[batch];
+    boolean[] active = new boolean[batch];
+    Arrays.fill(active, true);
+    try (Engines.NoGrad noGrad = Engines.noGrad();
+        NDManager call = manager.newSubManager();
+        KvCache cache = new KvCache(call, config.numLayers())) {
+      Qwen25VlRope.RopeIndex rope;
+      float[] logits;
+      try (NDManager step = call.newSubManager()) {
+        Trace t = forward(step, in.ids(), in.mask(), in.pixels(), in.grids(), false, cache);
+        rope = t.rope();
+        NDArray last = t.residual().get(new NDIndex(":, -1, :"));
+        logits = logits(finalNorm(last)).toFloatArray();
+      }
+      for (int s = 0; ; s++) {
+        int stillActive = 0;
+        for (int b = 0; b < batch; b++) {
+          if (!active[b]) {
+            continue;
+          }
+          int[] banned = lengths[b] < minNewTokens ? bannedEarly : visionIds;
+          int token = sampler.next(b, logits, b * vocab, banned);
+          tokens[b][lengths[b]] = token;
+          logProbs[b][lengths[b]] = sampler.lastLogProb();
+          lengths[b]++;
+          if (!options.ignoreEos() && contains(eos, token)) {
+            finished[b] = true;
+            active[b] = false;
+          } else if (lengths[b] >= steps) {
+            active[b] = false;
+          } else {
+            stillActive++;
+          }
+        }
+        if (stillActive == 0) {
+          break;
+        }
+        try (NDManager step = call.newSubManager()) {
+          logits = decodeStep(step, cache, rope, in, tokens, active, s);
+        }
+      }
+    }
+    int[][] outTokens = new int[batch][];
+    float[][] outLogProbs = new float[batch][];
+    for (int b = 0; b < batch; b++) {
+      outTokens[b] = Arrays.copyOf(tokens[b], lengths[b]);
+      outLogProbs[b] = Arrays.copyOf(logProbs[b], lengths[b]);
+    }
+    return new GenerationResult(outTokens, outLogProbs, finished);
+  }
+
+  /**
+   * Feeds generated token s of every row (pad for finished rows: their outputs are ignored) at
+   * position {@code n_valid + s + rope_delta} on all three axes; returns the next logits
+   * {@code [B * V]}.
+   */
+  private float[] decodeStep(NDManager step, KvCache cache, Qwen25VlRope.RopeIndex rope,
+      Padded in, int[][] tokens, boolean[] active, int s) {
+    int batch = tokens.length;
+    int width = in.ids()[0].length;
+    long[][] ids = new long[batch][1];
+    long[][][] pos = new long[3][batch][1];
+    for (int b = 0; b < batch; b++) {
+      ids[b][0] = active[b] ? tokens[b][s] : config.padTokenId();
+      long p = rope.generatedPosition(b, in.lengths()[b], s);
+      pos[0][b][0] = p;
+      pos[1][b][0] = p;
+      pos[2][b][0] = p;
+    }
+    int keys = width + s + 1;
+    float[] bias = new float[batch * keys];
+    for (int b = 0; b < batch; b++) {
+      for (int j = 0; j < width; j++) {
+        if (in.mask()[b][j] == 0) {
+          bias[b * keys + j] = MASKED;
+        }
+      }
+    }
+    float[][] cs = Qwen25VlRope.textCosSin(pos, config);
+    Shape table = new Shape(batch, 1, 1, config.headDim());
+    NDArray x = embed(step, ids, null);
+    NDArray hidden = decode(x, owned(step, cs[0], table), owned(step, cs[1], table),
+        owned(step, bias, new Shape(batch, 1, 1, keys)), cache, null);
+    return logits(finalNorm(hidden.reshape(batch, config.hiddenSize()))).toFloatArray();
+  }
+
+  // ------------------------------------------------------------------ scoring and training
+
+  /**
+   * Per-token log-probabilities (and entropies if asked) of the responses under {@code
+   * softmax(logits / temperature)}, without gradient.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public TokenScores score(List<Qwen25VlPrompt> prompts, int[][] responses, float temperature,
+      boolean withEntropy) {
+    try (Engines.NoGrad noGrad = Engines.noGrad();
+        NDManager call = manager.newSubManager()) {
+      ResponseTensors out = responseTensors(call, prompts, responses, temperature, withEntropy);
+      float[] lp = out.logProbs().toFloatArray();
+      float[] ent = withEntropy ? out.entropies().toFloatArray() : null;
+      int t = (int) out.logProbs().getShape().get(1);
+      float[][] logProbs = new float[responses.length][];
+      float[][] entropies = withEntropy ? new float[responses.length][] : null;
+      for (int b = 0; b < responses.length; b++) {
+        logProbs[b] = Arrays.copyOfRange(lp, b * t, b * t + responses[b].length);
+        if (withEntropy) {
+          entropies[b] = Arrays.copyOfRange(ent, b * t, b * t + responses[b].length);
+        }
+      }
+      return new TokenScores(logProbs, entropies);
+    }
+  }
+
+  /**
+   * The differentiable path for losses: {@code [B, T]} log-probabilities (T = longest response;
+   * padded entries finite and meaningless) of each response token given its prompt and the
+   * response tokens before it, under {@code softmax(logits / temperature)}; entropies
+   * {@code [B, T]} when asked. With a gradient collector open, backward reaches {@link
+   * #parameters()}. Prompt + response rows are left-padded; only the response positions go
+   * through the LM head, so the logits are {@code [B, T, V]}, not {@code [B, L, V]}.
+   */
+  public ResponseTensors responseTensors(NDManager m, List<Qwen25VlPrompt> prompts,
+      int[][] responses, float temperature, boolean withEntropy) {
+    Objects.requireNonNull(m, "manager");
+    if (prompts.size() != responses.length) {
+      throw new IllegalArgumentException(
+          prompts.size() + " prompts but " + responses.length + " responses");
+    }
+    if (!(temperature > 0f) || Float.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature=" + temperature + " must be > 0 and finite");
+    }
+    int batch = prompts.size();
+    int longest = 1;
+    for (int[] r : responses) {
+      longest = Math.max(longest, r.length);
+    }
+    Padded in = pad(prompts, responses);
+    int width = in.ids()[0].length;
+    Trace t = forward(m, in.ids(), in.mask(), in.pixels(), in.grids(), false, null);
+    long[] from = new long[batch * longest];
+    long[] target = new long[batch * longest];
+    for (int b = 0; b < batch; b++) {
+      int first = width - responses[b].length; // column of response token 0
+      for (int j = 0; j < longest; j++) {
+        boolean real = j < responses[b].length;
+        // Token j is predicted by the column before it; padded entries reuse the last column.
+        from[b * longest + j] = (long) b * width + (real ? first + j - 1 : width - 1);
+        target[b * longest + j] = real ? responses[b][j] : 0;
+      }
+    }
+    NDArray hidden = t.residual().reshape((long) batch * width, config.hiddenSize());
+    NDArray picked = rows(m.create(from, new Shape(batch, longest)), hidden);
+    NDArray z = logits(finalNorm(picked));
+    if (temperature != 1f) {
+      z = z.div(Constants.scalar(z, temperature));
+    }
+    NDArray logSoftmax = z.logSoftmax(-1);
+    NDArray targets = m.create(target, new Shape(batch, longest, 1));
+    NDArray logProbs = logSoftmax.gather(targets, 2).reshape(batch, longest);
+    NDArray entropies = null;
+    if (withEntropy) {
+      entropies = logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
+    }
+    return new ResponseTensors(logProbs, entropies);
+  }
+
+  // ------------------------------------------------------------------ small ops
+
+  static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+  }
+
+  /** Rows of a table by index (differentiable in the table); the result joins idx's manager. */
+  static NDArray rows(NDArray idx, NDArray table) {
+    return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /** Qwen2 RMSNorm: {@code w * x / sqrt(mean(x^2) + eps)}, in float32. */
+  static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+    NDArray variance = x.mul(x).mean(new int[] {-1}, true);
+    return x.div(variance.add(Constants.scalar(variance, eps)).sqrt()).mul(weight);
+  }
+
+  static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /** {@code x * cos + rotate_half(x) * sin}; rotate_half(x) = cat(-x2, x1) over the last axis. */
+  static NDArray rotary(NDArray x, NDArray cos, NDArray sin) {
+    int last = x.getShape().dimension() - 1;
+    NDList halves = x.split(2, last);
+    NDArray rotated = halves.get(1).neg().concat(halves.get(0), last);
+    return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  /** {@code [B, kv, T, d]} to {@code [B, kv * groups, T, d]}, head h reading kv head h / groups. */
+  static NDArray repeatKv(NDArray x, int groups) {
+    if (groups == 1) {
+      return x;
+    }
+    long[] s = x.getShape().getShape();
+    return x.expandDims(2).broadcast(new Shape(s[0], s[1], groups, s[2], s[3]))
+        .reshape(s[0], s[1] * groups, s[2], s[3]);
+  }
+
+  /**
+   * A float32 array in PyTorch-owned memory: autograd may keep an operand of mul for backward,
+   * so it must not live on a Java buffer that the GC can free (see {@link Constants}).
+   */
+  static NDArray owned(NDManager m, float[] data, Shape shape) {
+    try (NDArray javaBacked = m.create(data, shape)) {
+      return javaBacked.toType(DataType.FLOAT32, true);
+    }
+  }
+
+  private static long[] toLongs(int[] v) {
+    long[] out = new long[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i];
+    }
+    return out;
+  }
+
+  private static boolean contains(int[] ids, int id) {
+    for (int x : ids) {
+      if (x == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Qwen25VlModel(" + config + ", " + parameterCount + " parameters, " + device + ")";
+  }
+}
