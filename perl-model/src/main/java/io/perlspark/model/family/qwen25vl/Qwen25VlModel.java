@@ -1,14 +1,13 @@
 package io.perlspark.model.family.qwen25vl;
 
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.owned;
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.rows;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
@@ -54,6 +53,8 @@ public final class Qwen25VlModel implements AutoCloseable {
   private final LinkedHashMap<String, Parameter> parameters;
   private final List<Parameter> ordered;
   private final long parameterCount;
+  private final Qwen25VlVisionTower vision;
+  private final Qwen25VlDecoder decoder;
 
   private Qwen25VlModel(Qwen25VlConfig config, Device device, NDManager manager,
       LinkedHashMap<String, NDArray> arrays) {
@@ -75,6 +76,8 @@ public final class Qwen25VlModel implements AutoCloseable {
     }
     this.ordered = Collections.unmodifiableList(new ArrayList<>(parameters.values()));
     this.parameterCount = n;
+    this.vision = new Qwen25VlVisionTower(config.vision(), this::w);
+    this.decoder = new Qwen25VlDecoder(config, this::w);
   }
 
   /** Loads {@code config.json}, {@code generation_config.json} and the weights of a folder. */
@@ -152,226 +155,14 @@ public final class Qwen25VlModel implements AutoCloseable {
       NDArray residual,
       NDArray finalNorm) {}
 
-  /** Vision tower output and, when traced, its intermediates. */
-  record VisionOut(Qwen25VlRope.Windows windows, NDArray patchEmbed, List<NDArray> blocks,
-      NDArray mergerOut, NDArray imageEmbeds) {}
-
-  /**
-   * The vision tower: patch embedding (the Conv3d with kernel = stride is a matmul over the
-   * flattened patch), permutation into window order, blocks (window attention, or attention
-   * within each frame for {@code fullatt_block_indexes}), merger, and permutation back.
-   *
-   * @param pixels {@code [N, patchDim]}, all images of the batch in processor order
-   * @return image embeddings {@code [N / mergeUnit, hidden]} in processor order
-   */
-  VisionOut vision(NDManager m, NDArray pixels, List<int[]> grids, boolean trace) {
-    Qwen25VlConfig.Vision v = config.vision();
-    int unit = v.mergeUnit();
-    long n = pixels.getShape().get(0);
-    long hv = v.hiddenSize();
-    Qwen25VlRope.Windows win = Qwen25VlRope.windows(grids, v);
-    if (n != (long) win.windowIndex().length * unit) {
-      throw new IllegalArgumentException(
-          n + " patches given but the grids describe " + win.windowIndex().length * unit);
-    }
-    NDArray patchWeight = w("visual.patch_embed.proj.weight").reshape(hv, v.patchDim());
-    NDArray x = linear(pixels, patchWeight, null);
-    NDArray patchEmbed = trace ? x : null;
-    NDArray toWindow = m.create(toLongs(win.windowIndex()));
-    x = rows(toWindow, x.reshape(n / unit, unit * hv)).reshape(n, hv);
-
-    int[] order = win.patchOrder(unit);
-    float[][] cs = Qwen25VlRope.visionCosSin(
-        Qwen25VlRope.patchRowCol(grids, v.spatialMergeSize()), order, v);
-    Shape rot = new Shape(n, 1, v.headDim());
-    NDArray cos = owned(m, cs[0], rot);
-    NDArray sin = owned(m, cs[1], rot);
-    NDArray fullBias = owned(m, blockDiagonalBias(win.cuSeqlens(), (int) n), new Shape(1, n, n));
-    NDArray windowBias =
-        owned(m, blockDiagonalBias(win.cuWindowSeqlens(), (int) n), new Shape(1, n, n));
-    List<NDArray> blocks = trace ? new ArrayList<>() : List.of();
-    for (int i = 0; i < v.depth(); i++) {
-      x = visionBlock(i, x, cos, sin, v.isFullAttention(i) ? fullBias : windowBias);
-      if (trace) {
-        blocks.add(x);
-      }
-    }
-    NDArray merged = rmsNorm(x, w("visual.merger.ln_q.weight"), v.rmsNormEps())
-        .reshape(n / unit, unit * hv);
-    merged = linear(merged, w("visual.merger.mlp.0.weight"), w("visual.merger.mlp.0.bias"));
-    merged = Activation.gelu(merged); // PyTorch's default GELU: exact erf, as nn.GELU()
-    merged = linear(merged, w("visual.merger.mlp.2.weight"), w("visual.merger.mlp.2.bias"));
-    NDArray back = m.create(toLongs(win.inverse()));
-    NDArray imageEmbeds = rows(back, merged);
-    return new VisionOut(win, patchEmbed, blocks, merged, imageEmbeds);
-  }
-
-  private NDArray visionBlock(int i, NDArray x, NDArray cos, NDArray sin, NDArray bias) {
-    Qwen25VlConfig.Vision v = config.vision();
-    String p = "visual.blocks." + i + ".";
-    long n = x.getShape().get(0);
-    int heads = v.numHeads();
-    int hd = v.headDim();
-    NDArray h = rmsNorm(x, w(p + "norm1.weight"), v.rmsNormEps());
-    NDList qkv = linear(h, w(p + "attn.qkv.weight"), w(p + "attn.qkv.bias")).split(3, 1);
-    NDArray q = rotary(qkv.get(0).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
-    NDArray k = rotary(qkv.get(1).reshape(n, heads, hd), cos, sin).transpose(1, 2, 0);
-    NDArray val = qkv.get(2).reshape(n, heads, hd).transpose(1, 0, 2);
-    NDArray scores = q.matMul(k).mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
-    NDArray mixed = scores.softmax(-1).matMul(val).transpose(1, 0, 2).reshape(n, v.hiddenSize());
-    x = x.add(linear(mixed, w(p + "attn.proj.weight"), w(p + "attn.proj.bias")));
-    NDArray h2 = rmsNorm(x, w(p + "norm2.weight"), v.rmsNormEps());
-    NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), w(p + "mlp.gate_proj.bias"));
-    NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), w(p + "mlp.up_proj.bias"));
-    return x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"),
-        w(p + "mlp.down_proj.bias")));
-  }
-
-  /** Additive bias {@code [N, N]}: 0 within a segment {@code [cu[i], cu[i+1])}, else masked. */
-  static float[] blockDiagonalBias(int[] cu, int n) {
-    float[] bias = new float[n * n];
-    Arrays.fill(bias, MASKED);
-    for (int s = 0; s + 1 < cu.length; s++) {
-      for (int r = cu[s]; r < cu[s + 1]; r++) {
-        Arrays.fill(bias, r * n + cu[s], r * n + cu[s + 1], 0f);
-      }
-    }
-    return bias;
-  }
-
-  /**
-   * Token embeddings {@code [B, L, H]} with the image embeddings scattered, in order, into the
-   * {@code <|image_pad|>} positions (differentiable in both the embedding matrix and the images).
-   */
-  NDArray embed(NDManager m, long[][] ids, NDArray imageEmbeds) {
-    int batch = ids.length;
-    int length = ids[0].length;
-    long[] tokens = new long[batch * length];
-    long[] imageRow = new long[batch * length];
-    float[] isImage = new float[batch * length];
-    int images = 0;
-    for (int b = 0; b < batch; b++) {
-      for (int l = 0; l < length; l++) {
-        long id = ids[b][l];
-        int at = b * length + l;
-        if (id == config.imageTokenId() && imageEmbeds != null) {
-          imageRow[at] = images++;
-          isImage[at] = 1f;
-        } else {
-          tokens[at] = id;
-        }
-      }
-    }
-    NDArray text = rows(m.create(tokens, new Shape(batch, length)), w("model.embed_tokens.weight"));
-    long available = imageEmbeds == null ? 0 : imageEmbeds.getShape().get(0);
-    if (images != available) {
-      throw new IllegalArgumentException("the batch has " + images + " <|image_pad|> tokens but "
-          + available + " image embeddings");
-    }
-    if (images == 0) {
-      return text;
-    }
-    NDArray image = rows(m.create(imageRow, new Shape(batch, length)), imageEmbeds);
-    float[] isText = new float[isImage.length];
-    for (int i = 0; i < isText.length; i++) {
-      isText[i] = 1f - isImage[i];
-    }
-    // x * 1 + y * 0 is exact, so text and image rows keep their values bit for bit.
-    return text.mul(owned(m, isText, new Shape(batch, length, 1)))
-        .add(image.mul(owned(m, isImage, new Shape(batch, length, 1))));
-  }
-
-  /** Keys and values of every decoder layer so far, {@code [B, kvHeads, T, headDim]}. */
-  static final class KvCache implements AutoCloseable {
-    private final NDManager cacheManager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
-
-    KvCache(NDManager parent, int layers) {
-      this.cacheManager = parent.newSubManager();
-      this.keys = new NDArray[layers];
-      this.values = new NDArray[layers];
-    }
-
-    NDArray[] append(int layer, NDArray k, NDArray v) {
-      NDArray allK = keys[layer] == null ? k : keys[layer].concat(k, 2);
-      NDArray allV = values[layer] == null ? v : values[layer].concat(v, 2);
-      allK.attach(cacheManager);
-      allV.attach(cacheManager);
-      if (keys[layer] != null) {
-        keys[layer].close();
-        values[layer].close();
-      }
-      keys[layer] = allK;
-      values[layer] = allV;
-      return new NDArray[] {allK, allV};
-    }
-
-    @Override
-    public void close() {
-      cacheManager.close();
-    }
-  }
-
-  /**
-   * The decoder layers over {@code x [B, L, H]}; returns the residual stream before the final norm.
-   *
-   * @param cos M-RoPE table {@code [B, 1, L, headDim]} (sin likewise)
-   * @param bias additive attention bias {@code [B, 1, L, Lk]}
-   * @param cache when not null, keys and values are appended and attention covers the cache
-   * @param layerOutputs when not null, receives each layer's output
-   */
-  NDArray decode(NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache,
-      List<NDArray> layerOutputs) {
-    long batch = x.getShape().get(0);
-    long length = x.getShape().get(1);
-    int heads = config.numHeads();
-    int kvHeads = config.numKvHeads();
-    int hd = config.headDim();
-    int groups = heads / kvHeads;
-    for (int l = 0; l < config.numLayers(); l++) {
-      String p = "model.layers." + l + ".";
-      NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"), config.rmsNormEps());
-      NDArray q = linear(h, w(p + "self_attn.q_proj.weight"), w(p + "self_attn.q_proj.bias"))
-          .reshape(batch, length, heads, hd).transpose(0, 2, 1, 3);
-      NDArray k = linear(h, w(p + "self_attn.k_proj.weight"), w(p + "self_attn.k_proj.bias"))
-          .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
-      NDArray v = linear(h, w(p + "self_attn.v_proj.weight"), w(p + "self_attn.v_proj.bias"))
-          .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
-      q = rotary(q, cos, sin);
-      k = rotary(k, cos, sin);
-      if (cache != null) {
-        NDArray[] kv = cache.append(l, k, v);
-        k = kv[0];
-        v = kv[1];
-      }
-      k = repeatKv(k, groups);
-      v = repeatKv(v, groups);
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2))
-          .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
-      NDArray mixed = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3)
-          .reshape(batch, length, (long) heads * hd);
-      x = x.add(linear(mixed, w(p + "self_attn.o_proj.weight"), null));
-      NDArray h2 = rmsNorm(x, w(p + "post_attention_layernorm.weight"), config.rmsNormEps());
-      NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), null);
-      NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), null);
-      x = x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"), null));
-      if (layerOutputs != null) {
-        layerOutputs.add(x);
-      }
-    }
-    return x;
-  }
-
   /** Final RMSNorm. */
   public NDArray finalNorm(NDArray x) {
-    return rmsNorm(x, w("model.norm.weight"), config.rmsNormEps());
+    return decoder.finalNorm(x);
   }
 
   /** LM head over final-norm outputs: logits {@code [..., vocab]} (tied: the embedding matrix). */
   public NDArray logits(NDArray normed) {
-    return linear(normed, w(config.tieWordEmbeddings() ? "model.embed_tokens.weight"
-        : "lm_head.weight"), null);
+    return decoder.head(normed);
   }
 
   /** The image pixels of a batch as one {@code [N, patchDim]} array. */
@@ -408,15 +199,15 @@ public final class Qwen25VlModel implements AutoCloseable {
   }
 
   private Trace forward(NDManager m, long[][] inputIds, int[][] attentionMask,
-      List<float[]> pixels, List<int[]> grids, boolean keep, KvCache cache) {
+      List<float[]> pixels, List<int[]> grids, boolean keep, Qwen25VlDecoder.KvCache cache) {
     Objects.requireNonNull(inputIds, "inputIds");
     Qwen25VlRope.RopeIndex rope =
         Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
-    VisionOut vis = null;
+    Qwen25VlVisionTower.Output vis = null;
     if (!grids.isEmpty()) {
-      vis = vision(m, pixelArray(m, pixels), grids, keep);
+      vis = vision.forward(m, pixelArray(m, pixels), grids, keep);
     }
-    NDArray x = embed(m, inputIds, vis == null ? null : vis.imageEmbeds());
+    NDArray x = decoder.embed(m, inputIds, vis == null ? null : vis.imageEmbeds());
     NDArray inputsEmbeds = x;
     int batch = inputIds.length;
     int length = inputIds[0].length;
@@ -426,7 +217,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     NDArray sin = owned(m, cs[1], table);
     NDArray bias = owned(m, causalPadBias(attentionMask), new Shape(batch, 1, length, length));
     List<NDArray> layers = keep ? new ArrayList<>() : null;
-    x = decode(x, cos, sin, bias, cache, layers);
+    x = decoder.layers(x, cos, sin, bias, cache, layers);
     return new Trace(rope, vis == null ? null : vis.windows(),
         vis == null ? null : vis.patchEmbed(), vis == null ? List.of() : vis.blocks(),
         vis == null ? null : vis.mergerOut(), vis == null ? null : vis.imageEmbeds(),
@@ -539,7 +330,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     Arrays.fill(active, true);
     try (Engines.NoGrad noGrad = Engines.noGrad();
         NDManager call = manager.newSubManager();
-        KvCache cache = new KvCache(call, config.numLayers())) {
+        Qwen25VlDecoder.KvCache cache = new Qwen25VlDecoder.KvCache(call, config.numLayers())) {
       Qwen25VlRope.RopeIndex rope;
       float[] logits;
       try (NDManager step = call.newSubManager()) {
@@ -590,7 +381,7 @@ public final class Qwen25VlModel implements AutoCloseable {
    * position {@code n_valid + s + rope_delta} on all three axes; returns the next logits
    * {@code [B * V]}.
    */
-  private float[] decodeStep(NDManager step, KvCache cache, Qwen25VlRope.RopeIndex rope,
+  private float[] decodeStep(NDManager step, Qwen25VlDecoder.KvCache cache, Qwen25VlRope.RopeIndex rope,
       Padded in, int[][] tokens, boolean[] active, int s) {
     int batch = tokens.length;
     int width = in.ids()[0].length;
@@ -614,8 +405,8 @@ public final class Qwen25VlModel implements AutoCloseable {
     }
     float[][] cs = Qwen25VlRope.textCosSin(pos, config);
     Shape table = new Shape(batch, 1, 1, config.headDim());
-    NDArray x = embed(step, ids, null);
-    NDArray hidden = decode(x, owned(step, cs[0], table), owned(step, cs[1], table),
+    NDArray x = decoder.embed(step, ids, null);
+    NDArray hidden = decoder.layers(x, owned(step, cs[0], table), owned(step, cs[1], table),
         owned(step, bias, new Shape(batch, 1, 1, keys)), cache, null);
     return logits(finalNorm(hidden.reshape(batch, config.hiddenSize()))).toFloatArray();
   }
@@ -700,62 +491,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     return new ResponseTensors(logProbs, entropies);
   }
 
-  // ------------------------------------------------------------------ small ops
-
-  static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-    return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-  }
-
-  /** Rows of a table by index (differentiable in the table); the result joins idx's manager. */
-  static NDArray rows(NDArray idx, NDArray table) {
-    return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
-  }
-
-  /** Qwen2 RMSNorm: {@code w * x / sqrt(mean(x^2) + eps)}, in float32. */
-  static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
-    NDArray variance = x.mul(x).mean(new int[] {-1}, true);
-    return x.div(variance.add(Constants.scalar(variance, eps)).sqrt()).mul(weight);
-  }
-
-  static NDArray silu(NDArray x) {
-    return x.mul(Activation.sigmoid(x));
-  }
-
-  /** {@code x * cos + rotate_half(x) * sin}; rotate_half(x) = cat(-x2, x1) over the last axis. */
-  static NDArray rotary(NDArray x, NDArray cos, NDArray sin) {
-    int last = x.getShape().dimension() - 1;
-    NDList halves = x.split(2, last);
-    NDArray rotated = halves.get(1).neg().concat(halves.get(0), last);
-    return x.mul(cos).add(rotated.mul(sin));
-  }
-
-  /** {@code [B, kv, T, d]} to {@code [B, kv * groups, T, d]}, head h reading kv head h / groups. */
-  static NDArray repeatKv(NDArray x, int groups) {
-    if (groups == 1) {
-      return x;
-    }
-    long[] s = x.getShape().getShape();
-    return x.expandDims(2).broadcast(new Shape(s[0], s[1], groups, s[2], s[3]))
-        .reshape(s[0], s[1] * groups, s[2], s[3]);
-  }
-
-  /**
-   * A float32 array in PyTorch-owned memory: autograd may keep an operand of mul for backward,
-   * so it must not live on a Java buffer that the GC can free (see {@link Constants}).
-   */
-  static NDArray owned(NDManager m, float[] data, Shape shape) {
-    try (NDArray javaBacked = m.create(data, shape)) {
-      return javaBacked.toType(DataType.FLOAT32, true);
-    }
-  }
-
-  private static long[] toLongs(int[] v) {
-    long[] out = new long[v.length];
-    for (int i = 0; i < v.length; i++) {
-      out[i] = v[i];
-    }
-    return out;
-  }
+  // ------------------------------------------------------------------ helpers
 
   private static boolean contains(int[] ids, int id) {
     for (int x : ids) {

@@ -58,6 +58,10 @@ public record Qwen25VlPrompt(int[] inputIds, List<float[]> pixels, List<int[]> g
       if (id == c.imageTokenId()) {
         found++;
       }
+      if (id == c.videoTokenId()) {
+        throw new IllegalArgumentException("prompt " + index + " has a <|video_pad|> token;"
+            + " videos are not supported (images only)");
+      }
       if (id < 0 || id >= c.vocabSize()) {
         throw new IllegalArgumentException(
             "prompt " + index + " has token id " + id + " outside 0.." + (c.vocabSize() - 1));

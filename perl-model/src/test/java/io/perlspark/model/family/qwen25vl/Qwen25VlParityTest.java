@@ -2,6 +2,7 @@ package io.perlspark.model.family.qwen25vl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,9 +60,9 @@ class Qwen25VlParityTest {
   @AfterAll
   static void report() throws IOException {
     StringBuilder sb = new StringBuilder("\nQwen2.5-VL parity: max |error| per comparison\n");
-    sb.append(String.format("%-34s %14s %14s%n", "comparison", CHECKPOINTS[0], CHECKPOINTS[1]));
+    sb.append(String.format("%-58s %12s %12s%n", "comparison", CHECKPOINTS[0], CHECKPOINTS[1]));
     for (Map.Entry<String, Map<String, Double>> e : ERRORS.entrySet()) {
-      sb.append(String.format("%-34s %14s %14s%n", e.getKey(),
+      sb.append(String.format("%-58s %12s %12s%n", e.getKey(),
           fmt(e.getValue().get(CHECKPOINTS[0])), fmt(e.getValue().get(CHECKPOINTS[1]))));
     }
     System.out.println(sb);
@@ -91,13 +92,12 @@ class Qwen25VlParityTest {
       return ids[0].length;
     }
 
-    /** Prompt b without its (left) padding, with its own images. */
-    List<Qwen25VlPrompt> prompts(int patchDim) {
+    /** Each row without its (left) padding, with its own images (in order). */
+    List<Qwen25VlPrompt> prompts() {
       List<Qwen25VlPrompt> out = new ArrayList<>();
       int image = 0;
       for (int b = 0; b < batch(); b++) {
         List<Integer> ids = new ArrayList<>();
-        int images = 0;
         for (int l = 0; l < length(); l++) {
           if (mask[b][l] == 1) {
             ids.add((int) this.ids[b][l]);
@@ -116,9 +116,7 @@ class Qwen25VlParityTest {
           gr.add(g);
           imageTokens -= g[0] * g[1] * g[2] / 4;
           image++;
-          images++;
         }
-        assertTrue(images >= 0);
         out.add(new Qwen25VlPrompt(tokens, px, gr));
       }
       return out;
@@ -364,7 +362,7 @@ class Qwen25VlParityTest {
         String r = ckpt + "/" + c + "/gen/";
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
           CaseInputs in = inputs(c, m);
-          List<Qwen25VlPrompt> prompts = in.prompts(1176);
+          List<Qwen25VlPrompt> prompts = in.prompts();
           int steps = 12;
           GenerationOptions greedy = GenerationOptions.builder().optTemperature(0f)
               .optMaxNewTokens(steps).setSeeds(new long[prompts.size()]).build();
@@ -393,6 +391,51 @@ class Qwen25VlParityTest {
     }
   }
 
+  /**
+   * Stopping: with the generation config's eos ids replaced by a token the reference generates
+   * at step 3, greedy decoding stops right after it (finished); with minNewTokens past that step
+   * it is never emitted before the minimum.
+   */
+  @Test
+  void generationStopsAtEosAndHonoursMinNewTokens() throws IOException {
+    String ckpt = "tiny-tied";
+    Qwen25VlConfig base = MODELS.get(ckpt).config();
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+      long[] ref = fx.longs(ckpt + "/D/gen/new_ids", m); // [2, 12]
+      int stop = (int) ref[3]; // row 0, step 3 (first occurrence there)
+      int firstAt = 0;
+      while (ref[firstAt] != stop) {
+        firstAt++;
+      }
+      Qwen25VlConfig config = new Qwen25VlConfig(base.vocabSize(), base.hiddenSize(),
+          base.numLayers(), base.numHeads(), base.numKvHeads(), base.headDim(),
+          base.intermediateSize(), base.rmsNormEps(), base.ropeTheta(), base.mropeSection(),
+          base.tieWordEmbeddings(), base.imageTokenId(), base.videoTokenId(),
+          base.visionStartTokenId(), base.visionEndTokenId(), new int[] {stop},
+          base.padTokenId(), base.vision());
+      try (Qwen25VlModel model = Qwen25VlModel.load(fx.checkpoint(ckpt), config, Device.cpu())) {
+        List<Qwen25VlPrompt> prompts = inputs("D", m).prompts();
+        GenerationOptions greedy = GenerationOptions.builder().optTemperature(0f)
+            .optMaxNewTokens(12).setSeeds(0, 0).build();
+        GenerationResult out = model.generate(prompts, greedy, 0);
+        assertTrue(out.finished()[0], "row 0 generated the stop id");
+        assertEquals(firstAt + 1, out.tokens()[0].length);
+        for (int s = 0; s <= firstAt; s++) {
+          assertEquals(ref[s], out.tokens()[0][s]);
+        }
+        assertEquals(12, out.tokens()[1].length, "row 1 never generates it");
+        GenerationResult late = model.generate(prompts, greedy, firstAt + 2);
+        for (int s = 0; s < Math.min(firstAt + 2, late.tokens()[0].length); s++) {
+          assertTrue(late.tokens()[0][s] != stop, "stop id before minNewTokens at step " + s);
+        }
+        GenerationResult ignore = model.generate(prompts, GenerationOptions.builder()
+            .optTemperature(0f).optMaxNewTokens(12).setSeeds(0, 0).optIgnoreEos(true).build());
+        assertEquals(12, ignore.tokens()[0].length);
+        assertFalse(ignore.finished()[0]);
+      }
+    }
+  }
+
   @Test
   @SuppressWarnings("try")
   void trainingLossAndGradientsMatchReference() throws IOException {
@@ -402,7 +445,7 @@ class Qwen25VlParityTest {
       String r = ckpt + "/A/train/";
       try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
         CaseInputs in = inputs("A", m);
-        Qwen25VlPrompt whole = in.prompts(1176).get(0);
+        Qwen25VlPrompt whole = in.prompts().get(0);
         int n = whole.length();
         int[] response = java.util.Arrays.copyOfRange(whole.inputIds(), n - 8, n);
         int[] targets = new int[8];
@@ -520,8 +563,8 @@ class Qwen25VlParityTest {
   void batchedSamplingEqualsOneByOneAndScoreReproducesItsLogProbs() {
     Qwen25VlModel model = MODELS.get("tiny-untied");
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-      List<Qwen25VlPrompt> prompts = new ArrayList<>(inputs("D", m).prompts(1176));
-      prompts.add(inputs("C", m).prompts(1176).get(0));
+      List<Qwen25VlPrompt> prompts = new ArrayList<>(inputs("D", m).prompts());
+      prompts.add(inputs("C", m).prompts().get(0));
       long[] seeds = {11, 22, 33};
       GenerationOptions options = GenerationOptions.builder().optTemperature(1f).optTopP(0.95f)
           .optMaxNewTokens(8).setSeeds(seeds).build();
