@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import io.perlspark.model.learn.FlatParameters;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
 import io.perlspark.model.policy.GenerationOptions;
@@ -124,6 +125,26 @@ public final class Qwen25VlModel implements AutoCloseable {
 
   public long parameterCount() {
     return parameterCount;
+  }
+
+  /**
+   * All parameter values concatenated in {@link #parameters()} order (row-major each): the
+   * learner's flat layout. Only for models under 2^31 values (a Java array's limit).
+   */
+  public float[] flatParameters() {
+    return FlatParameters.values(ordered);
+  }
+
+  /**
+   * Overwrites all parameters in place from the layout of {@link #flatParameters()}; the {@link
+   * Parameter} objects stay the same. Must not run concurrently with anything else on the model.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public void setFlatParameters(float[] values) {
+    Objects.requireNonNull(values, "values");
+    try (Engines.NoGrad noGrad = Engines.noGrad()) {
+      FlatParameters.setValues(ordered, values);
+    }
   }
 
   /** The manager owning the parameters; open sub-managers of it for temporaries. */

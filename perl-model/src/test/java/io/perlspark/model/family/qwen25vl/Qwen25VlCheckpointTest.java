@@ -146,6 +146,21 @@ class Qwen25VlCheckpointTest {
       assertFalse(names.contains("lm_head.weight"), "tied: the head is the embedding");
       long count = fx.json().get("checkpoints").get("tiny-tied").get("n_params").asLong();
       assertEquals(count, model.parameterCount());
+
+      // Flat layout: parameters() order, row-major; writes go in place into the same arrays.
+      float[] flat = model.flatParameters();
+      assertEquals(count, flat.length);
+      float[] embedding = model.parameter("model.embed_tokens.weight").getArray().toFloatArray();
+      assertArrayEquals(embedding, java.util.Arrays.copyOf(flat, embedding.length), 0f);
+      Parameter last = model.parameters().get(model.parameters().size() - 1);
+      float[] changed = flat.clone();
+      changed[flat.length - 1] += 1f;
+      model.setFlatParameters(changed);
+      assertTrue(last == model.parameter(last.getName()));
+      float[] lastValues = last.getArray().toFloatArray();
+      assertEquals(flat[flat.length - 1] + 1f, lastValues[lastValues.length - 1], 0f);
+      model.setFlatParameters(flat);
+      assertArrayEquals(flat, model.flatParameters(), 0f);
     }
   }
 
