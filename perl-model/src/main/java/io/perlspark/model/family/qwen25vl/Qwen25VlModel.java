@@ -176,6 +176,15 @@ public final class Qwen25VlModel implements AutoCloseable {
       NDArray residual,
       NDArray finalNorm) {}
 
+  /**
+   * M-RoPE positions {@code [3, B, L]} and rope deltas of a padded batch, as transformers'
+   * {@code get_rope_index} (see {@link Qwen25VlRope#ropeIndex}).
+   */
+  public Qwen25VlRope.RopeIndex ropeIndex(long[][] inputIds, int[][] attentionMask,
+      List<int[]> grids) {
+    return Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
+  }
+
   /** Final RMSNorm. */
   public NDArray finalNorm(NDArray x) {
     return decoder.finalNorm(x);

@@ -203,12 +203,11 @@ class Qwen25VlParityTest {
 
   @Test
   void ropeIndexEqualsReferencePositionsAndDeltas() {
-    Qwen25VlConfig config = MODELS.get("tiny-tied").config();
+    Qwen25VlModel model = MODELS.get("tiny-tied");
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       for (String c : CASES) {
         CaseInputs in = inputs(c, m);
-        Qwen25VlRope.RopeIndex rope =
-            Qwen25VlRope.ropeIndex(in.ids(), in.mask(), in.grids(), config);
+        Qwen25VlRope.RopeIndex rope = model.ropeIndex(in.ids(), in.mask(), in.grids());
         long[] refPos = fx.longs("inputs/" + c + "/position_ids", m);
         long[] ours = new long[refPos.length];
         int at = 0;
