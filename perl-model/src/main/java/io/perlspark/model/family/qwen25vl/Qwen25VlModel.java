@@ -5,8 +5,11 @@ import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.rows;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.perlspark.model.learn.FlatParameters;
@@ -47,6 +50,8 @@ import java.util.Objects;
 public final class Qwen25VlModel implements AutoCloseable {
   /** Additive attention bias of a masked key: finite, so a fully masked (pad) row stays finite. */
   static final float MASKED = -1e9f;
+  /** Response positions per LM-head chunk in scoring: bounds the [rows, vocab] logits alive. */
+  static final int LOGIT_CHUNK_ROWS = 64;
 
   private final Qwen25VlConfig config;
   private final Device device;
@@ -474,7 +479,8 @@ public final class Qwen25VlModel implements AutoCloseable {
    * response tokens before it, under {@code softmax(logits / temperature)}; entropies
    * {@code [B, T]} when asked. With a gradient collector open, backward reaches {@link
    * #parameters()}. Prompt + response rows are left-padded; only the response positions go
-   * through the LM head, so the logits are {@code [B, T, V]}, not {@code [B, L, V]}.
+   * through the LM head, in chunks of {@link #LOGIT_CHUNK_ROWS} positions. Arrays that autograd
+   * keeps live in {@code m}: close it only after the backward pass.
    */
   public ResponseTensors responseTensors(NDManager m, List<Qwen25VlPrompt> prompts,
       int[][] responses, float temperature, boolean withEntropy) {
@@ -506,19 +512,42 @@ public final class Qwen25VlModel implements AutoCloseable {
       }
     }
     NDArray hidden = t.residual().reshape((long) batch * width, config.hiddenSize());
-    NDArray picked = rows(m.create(from, new Shape(batch, longest)), hidden);
-    NDArray z = logits(finalNorm(picked));
-    if (temperature != 1f) {
-      z = z.div(Constants.scalar(z, temperature));
+    NDArray picked = rows(m.create(from), hidden); // [B*T, H]
+    // The head runs on chunks of positions, each in its own manager: without gradient only one
+    // chunk's [rows, V] logits exist at a time; with gradient autograd keeps what it needs itself.
+    int total = batch * longest;
+    NDList logProbChunks = new NDList();
+    NDList entropyChunks = new NDList();
+    for (int start = 0; start < total; start += LOGIT_CHUNK_ROWS) {
+      int end = Math.min(total, start + LOGIT_CHUNK_ROWS);
+      try (NDManager chunk = m.newSubManager()) {
+        NDArray idx = chunk.arange(start, end).toType(DataType.INT64, false);
+        NDArray z = logits(finalNorm(rows(idx, picked)));
+        if (temperature != 1f) {
+          z = z.div(Constants.scalar(z, temperature));
+        }
+        NDArray logSoftmax = z.logSoftmax(-1);
+        // The gather index is kept by autograd for backward and m.create() wraps a Java buffer:
+        // it lives in m (closed after backward), never in the chunk manager.
+        NDArray chunkTargets =
+            m.create(Arrays.copyOfRange(target, start, end), new Shape(end - start, 1));
+        NDArray lp = logSoftmax.gather(chunkTargets, 1).reshape(end - start);
+        lp.attach(m);
+        logProbChunks.add(lp);
+        if (withEntropy) {
+          NDArray ent = logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
+          ent.attach(m);
+          entropyChunks.add(ent);
+        }
+      }
     }
-    NDArray logSoftmax = z.logSoftmax(-1);
-    NDArray targets = m.create(target, new Shape(batch, longest, 1));
-    NDArray logProbs = logSoftmax.gather(targets, 2).reshape(batch, longest);
-    NDArray entropies = null;
-    if (withEntropy) {
-      entropies = logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
-    }
+    NDArray logProbs = concatRows(logProbChunks).reshape(batch, longest);
+    NDArray entropies = withEntropy ? concatRows(entropyChunks).reshape(batch, longest) : null;
     return new ResponseTensors(logProbs, entropies);
+  }
+
+  private static NDArray concatRows(NDList parts) {
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
   }
 
   // ------------------------------------------------------------------ helpers
