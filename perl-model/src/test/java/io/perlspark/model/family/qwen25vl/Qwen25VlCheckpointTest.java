@@ -77,6 +77,44 @@ class Qwen25VlCheckpointTest {
     assertArrayEquals(new int[] {2, 1, 1}, untied.mropeSection());
   }
 
+  /**
+   * The published Hub configs of Qwen2.5-VL-3B/7B-Instruct (flat layout, values from the fixture
+   * README): they parse, and the expected tensors add up to the checkpoints' published parameter
+   * counts (3,754,622,976 and 8,292,166,656), so names and shapes hold at real sizes too.
+   */
+  @Test
+  void realHubConfigsParseAndGiveThePublishedParameterCounts() throws IOException {
+    String vision = "\"vision_config\": {\"depth\": 32, \"hidden_act\": \"silu\","
+        + " \"hidden_size\": 1280, \"intermediate_size\": 3420, \"num_heads\": 16,"
+        + " \"in_chans\": 3, \"out_hidden_size\": %d, \"patch_size\": 14,"
+        + " \"spatial_merge_size\": 2, \"spatial_patch_size\": 14, \"window_size\": 112,"
+        + " \"fullatt_block_indexes\": [7, 15, 23, 31], \"tokens_per_second\": 2,"
+        + " \"temporal_patch_size\": 2}";
+    String text = "{\"hidden_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,"
+        + " \"num_key_value_heads\": %d, \"intermediate_size\": %d, \"vocab_size\": %d,"
+        + " \"tie_word_embeddings\": %b, \"rope_theta\": 1000000.0, \"rms_norm_eps\": 1e-06,"
+        + " \"rope_scaling\": {\"type\": \"mrope\", \"mrope_section\": [16, 24, 24]},"
+        + " \"bos_token_id\": 151643, \"eos_token_id\": 151645, \"image_token_id\": 151655,"
+        + " \"video_token_id\": 151656, \"vision_start_token_id\": 151652,"
+        + " \"vision_end_token_id\": 151653, " + vision + "}";
+    Qwen25VlConfig threeB = Qwen25VlConfig.fromJson(JSON.readTree(
+        String.format(text, 2048, 36, 16, 2, 11008, 151936, true, 2048)), null);
+    Qwen25VlConfig sevenB = Qwen25VlConfig.fromJson(JSON.readTree(
+        String.format(text, 3584, 28, 28, 4, 18944, 152064, false, 3584)), null);
+    assertEquals(128, threeB.headDim());
+    assertEquals(80, threeB.vision().headDim());
+    assertEquals(4, threeB.vision().mergedWindow());
+    assertArrayEquals(new int[] {151645}, threeB.eosTokenIds());
+    assertEquals(3_754_622_976L, count(threeB));
+    assertEquals(8_292_166_656L, count(sevenB));
+    assertFalse(Qwen25VlWeights.expected(threeB).containsKey("lm_head.weight"));
+    assertTrue(Qwen25VlWeights.expected(sevenB).containsKey("lm_head.weight"));
+  }
+
+  private static long count(Qwen25VlConfig c) {
+    return Qwen25VlWeights.expected(c).values().stream().mapToLong(s -> s.size()).sum();
+  }
+
   @Test
   void generationConfigWithOneEosIdIsRead() throws IOException {
     Path gen = tmp.resolve("generation_config.json");
