@@ -250,7 +250,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     Shape table = new Shape(batch, 1, length, config.headDim());
     NDArray cos = owned(m, cs[0], table);
     NDArray sin = owned(m, cs[1], table);
-    NDArray bias = owned(m, causalPadBias(attentionMask), new Shape(batch, 1, length, length));
+    NDArray bias = causalPadBias(m, attentionMask);
     List<NDArray> layers = keep ? new ArrayList<>() : null;
     x = decoder.layers(x, cos, sin, bias, cache, layers);
     return new Trace(rope, vis == null ? null : vis.windows(),
@@ -259,22 +259,26 @@ public final class Qwen25VlModel implements AutoCloseable {
         keep ? inputsEmbeds : null, keep ? layers : List.of(), x, null);
   }
 
-  /** Causal bias that also masks pad keys, {@code [B, 1, L, L]} flattened. */
-  static float[] causalPadBias(int[][] mask) {
+  /**
+   * Additive attention bias {@code [B, 1, L, L]}: future keys and pad keys masked. Built in native
+   * memory from a {@code [L, L]} comparison and a {@code [B, 1, 1, L]} pad row, so the Java heap
+   * never holds {@code B * L^2} floats.
+   */
+  static NDArray causalPadBias(NDManager m, int[][] mask) {
     int batch = mask.length;
     int length = mask[0].length;
-    float[] bias = new float[batch * length * length];
+    float[] padKeys = new float[batch * length];
     for (int b = 0; b < batch; b++) {
-      for (int i = 0; i < length; i++) {
-        int row = (b * length + i) * length;
-        for (int j = 0; j < length; j++) {
-          if (j > i || mask[b][j] == 0) {
-            bias[row + j] = MASKED;
-          }
-        }
+      for (int j = 0; j < length; j++) {
+        padKeys[b * length + j] = mask[b][j] == 0 ? MASKED : 0f;
       }
     }
-    return bias;
+    NDArray positions = m.arange(length).toType(DataType.INT64, false);
+    NDArray future = positions.reshape(1, length).gt(positions.reshape(length, 1))
+        .toType(DataType.FLOAT32, false);
+    NDArray causal = future.mul(Constants.scalar(future, MASKED)).reshape(1, 1, length, length);
+    // Both masks add up to 2 * MASKED at most: still finite, and exp() of it is exactly 0.
+    return causal.add(owned(m, padKeys, new Shape(batch, 1, 1, length)));
   }
 
   // ------------------------------------------------------------------ batching
