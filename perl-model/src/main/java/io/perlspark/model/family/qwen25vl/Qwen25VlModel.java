@@ -201,10 +201,20 @@ public final class Qwen25VlModel implements AutoCloseable {
   }
 
   /** The image pixels of a batch as one {@code [N, patchDim]} array. */
-  private NDArray pixelArray(NDManager m, List<float[]> pixels) {
+  private NDArray pixelArray(NDManager m, List<float[]> pixels, List<int[]> grids) {
+    if (pixels.size() != grids.size()) {
+      throw new IllegalArgumentException(
+          pixels.size() + " pixel arrays but " + grids.size() + " grids; need one per image");
+    }
     int total = 0;
-    for (float[] p : pixels) {
-      total += p.length;
+    for (int i = 0; i < pixels.size(); i++) {
+      int[] g = grids.get(i);
+      long expected = (long) g[0] * g[1] * g[2] * config.vision().patchDim();
+      if (pixels.get(i).length != expected) {
+        throw new IllegalArgumentException("image " + i + ": " + pixels.get(i).length
+            + " pixel values but grid " + Arrays.toString(g) + " needs " + expected);
+      }
+      total += pixels.get(i).length;
     }
     float[] all = new float[total];
     int at = 0;
@@ -240,7 +250,7 @@ public final class Qwen25VlModel implements AutoCloseable {
         Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
     Qwen25VlVisionTower.Output vis = null;
     if (!grids.isEmpty()) {
-      vis = vision.forward(m, pixelArray(m, pixels), grids, keep);
+      vis = vision.forward(m, pixelArray(m, pixels, grids), grids, keep);
     }
     NDArray x = decoder.embed(m, inputIds, vis == null ? null : vis.imageEmbeds());
     NDArray inputsEmbeds = x;
