@@ -26,8 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = {"Evaluates a policy checkpoint on one or more splits.",
         "",
-        "Accuracy per family and split, permutation consistency, positional bias and format rate;",
-        "writes eval.json, eval.md and PNG plots."})
+        "Accuracy per family and split, permutation consistency, positional bias and",
+        "format rate; writes eval.json, eval.md and PNG plots."})
 final class EvalCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;

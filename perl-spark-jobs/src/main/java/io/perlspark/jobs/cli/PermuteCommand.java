@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "permute", mixinStandardHelpOptions = true,
     description = {"Adds k image-permuted copies of each row of a prepared dataset.",
         "",
-        "Offline permutation augmentation: each row becomes itself plus k copies with the images",
-        "reordered, the text unchanged and the answer remapped, all sharing one group id."})
+        "Offline permutation augmentation: each row becomes itself plus k copies with",
+        "the images reordered, the text unchanged and the answer remapped, all sharing",
+        "one group id."})
 final class PermuteCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

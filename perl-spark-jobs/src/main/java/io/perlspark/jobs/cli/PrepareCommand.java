@@ -18,11 +18,13 @@ import picocli.CommandLine.Option;
 @Command(name = "prepare", mixinStandardHelpOptions = true,
     description = {"Validates a dataset and writes it as canonical Parquet with a rejects table.",
         "",
-        "Reads HF/EasyR1/verl Parquet or JSONL (also .jsonl.gz) with an image root, embeds and checks",
-        "the images, and writes data/ (canonical sharded Parquet), rejects/ (row_id, row_number counted",
-        "from 1, source_file, reason, detail), lineage/ (id, source file, row, content SHA-256) and",
-        "summary.json. Every row read is kept or rejected with its reason. An input file that cannot be",
-        "read, or a --map column the input does not have, stops the run (exit 2) before anything is written."})
+        "Reads HF/EasyR1/verl Parquet or JSONL (also .jsonl.gz) with an image root,",
+        "embeds and checks the images, and writes data/ (canonical sharded Parquet),",
+        "rejects/ (row_id, row_number counted from 1, source_file, reason, detail),",
+        "lineage/ (id, source file, row, content SHA-256) and summary.json. Every row",
+        "read is kept or rejected with its reason. An input file that cannot be read,",
+        "or a --map column the input does not have, stops the run (exit 2) before",
+        "anything is written."})
 final class PrepareCommand implements Callable<Integer> {
   private static final long MAX_IMAGE_BYTES = Integer.MAX_VALUE - 8;
 
@@ -63,11 +65,10 @@ final class PrepareCommand implements Callable<Integer> {
   int maxPromptChars;
 
   @Option(names = "--id-from", defaultValue = "auto",
-      description = {"where row ids come from (default: ${DEFAULT-VALUE}): auto = the id column when the input has one,",
-          "else row; column = the id column (--map id=COLUMN); row = <file>#<row> (the file's path below",
-          "its input folder, the 1-based row); content = sha256-<16 hex> of prompt, answer and images",
-          "(exact duplicates become duplicate_id). With column or row ids, exact duplicates are",
-          "rejected as duplicate_content"})
+      description = "where row ids come from (default: ${DEFAULT-VALUE}): auto = the id column when the input has one, "
+          + "else row; column = the id column (--map id=COLUMN); row = <file>#<row> (the file's path below its input "
+          + "folder, the 1-based row); content = sha256-<16 hex> of prompt, answer and images (exact copies become "
+          + "duplicate_id). With column or row ids, exact copies under other ids are rejected as duplicate_content")
   String idFrom;
 
   @Option(names = "--answer-kind", defaultValue = "auto",

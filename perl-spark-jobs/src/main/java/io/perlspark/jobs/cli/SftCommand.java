@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sft", mixinStandardHelpOptions = true,
     description = {"Warm-starts a policy by supervised training on rows with a response.",
         "",
-        "Data-parallel on Spark (e.g. on the synth sft split). The model, seed and AdamW settings",
-        "come from the run config."})
+        "Data-parallel on Spark (e.g. on the synth sft split). The model, seed and",
+        "AdamW settings come from the run config."})
 final class SftCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;

@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
     description = {"Runs a grid of train and eval cells and writes one results table.",
         "",
-        "For example the PeRL ablation: CSV, Markdown and PNG with mean ± std over seeds.",
-        "Re-running skips finished cells."})
+        "For example the PeRL ablation: CSV, Markdown and PNG with mean ± std over",
+        "seeds. Re-running skips finished cells."})
 final class SweepCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "synth", mixinStandardHelpOptions = true,
     description = {"Writes the built-in synthetic multi-image benchmark as canonical Parquet.",
         "",
-        "Coloured shapes in a position-biased train split, a balanced eval split and an SFT slice",
-        "with reasoning traces."})
+        "Coloured shapes in a position-biased train split, a balanced eval split and an",
+        "SFT slice with reasoning traces."})
 final class SynthCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

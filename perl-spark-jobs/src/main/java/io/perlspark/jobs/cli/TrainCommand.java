@@ -14,10 +14,11 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Trains a policy with PeRL or GRPO on Spark.",
         "",
-        "Rollouts run on executors, the original prompt and its permuted copies form one group, the",
-        "online filter drops groups without signal, gradients are summed on the driver and AdamW",
-        "updates the policy. Checkpoints and metrics go to run.outputDir. A run in which no step",
-        "updated the policy (every group dropped) exits with code 3 unless --allow-no-update."})
+        "Rollouts run on executors, the original prompt and its permuted copies form",
+        "one group, the online filter drops groups without signal, gradients are summed",
+        "on the driver and AdamW updates the policy. Checkpoints and metrics go to",
+        "run.outputDir. A run in which no step updated the policy (every group dropped)",
+        "exits with code 3 unless --allow-no-update."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;

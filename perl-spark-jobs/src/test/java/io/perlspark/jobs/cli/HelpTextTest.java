@@ -22,6 +22,9 @@ class HelpTextTest {
           e.getKey() + ": the summary line must be one sentence of at most 80 characters, got: " + summary);
       assertTrue(description.length == 1 || description[1].isEmpty(),
           e.getKey() + ": details go after a blank line, so the summary stands alone");
+      for (String line : description) {
+        assertTrue(line.length() <= 79, e.getKey() + ": a description line picocli would break mid-line: " + line);
+      }
     }
   }
 }
