@@ -16,15 +16,17 @@ mvn -B -q ${MVN_ARGS--o} -pl perl-model -am test-compile dependency:build-classp
 classpath="perl-model/target/test-classes:perl-model/target/classes:$(cat "perl-model/$cp_file")"
 base=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/perl-load-rss.XXXXXX")
 trap 'rm -rf "$base"' EXIT
-run() {
-  java "$@" -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -cp "$classpath" \
-    io.perlspark.model.hub.LoadRssBench 2> >(grep -v -e 'AutoNonVariableTypeMode' -e '^SLF4J' >&2)
+run() { # run HEAP ARGS...
+  local heap=$1
+  shift
+  java -Xmx"$heap" -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -cp "$classpath" \
+    io.perlspark.model.hub.LoadRssBench "$@" 2> >(grep -v -e 'AutoNonVariableTypeMode' -e '^SLF4J' >&2)
 }
 for n in "${@:-100000000 500000000}"; do
   for n1 in $n; do
-    run -Xmx1g write "$base/ckpt" "$n1" "${MAX_SHARD:-400000000}"
+    run 1g write "$base/ckpt" "$n1" "${MAX_SHARD:-400000000}"
     echo "on disk: $(du -sb "$base/ckpt" | cut -f1) bytes in $(ls "$base/ckpt" | wc -l) files"
-    run -Xmx"${LOAD_XMX:-128m}" load "$base/ckpt"
+    run "${LOAD_XMX:-128m}" load "$base/ckpt"
     rm -rf "$base/ckpt"
   done
 done
