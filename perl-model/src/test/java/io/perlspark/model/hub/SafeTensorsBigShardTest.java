@@ -18,7 +18,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * One shard over 2 GiB (DJL's own reader stops at 2 GiB; real 7B shards are ~4 GB): written by
  * streaming, read back through {@link SafeTensors} from past the 2 GiB offset, values checked.
- * About 2.9 GB of disk and a minute on 2 cores, so it is a benchmark, not a unit test:
+ * Also one tensor over 2 GiB by itself. About 2.9 GB of disk, up to ~8 GB of memory and a minute
+ * or two on 2 cores, so it is a benchmark, not a unit test:
  * {@code bench/big-shard.sh} or {@code -Dperl.bench.bigShard=true} (folder: {@code
  * -Dperl.bench.dir}, default the temp dir). The file is deleted afterwards.
  */
@@ -109,6 +110,46 @@ class SafeTensorsBigShardTest {
           + "values %.1f s not counted); loading f2 (F32, 734 MB, spans 2 GiB) and g (BF16 widened to "
           + "F32, beyond 2 GiB) %.1f s%n", size, size / (double) (1L << 30), writeS, size / writeS / 1e6,
           genNanos / 1e9, readS);
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir.resolve("model.safetensors.partial"));
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  /**
+   * One F32 tensor of 2.24 GB: its own bytes exceed 2 GiB (int offsets cannot address them), and so
+   * does the float32 array it loads into. Values are float32 arange, unique per position up to 2^24
+   * and still distinct between chunks beyond, so a chunk read to the wrong place is caught.
+   */
+  @Test
+  void readsASingleTensorLargerThan2GiB() throws Exception {
+    long n = 560_000_000L;
+    Path dir = Files.createTempDirectory(
+        Path.of(System.getProperty("perl.bench.dir", System.getProperty("java.io.tmpdir"))), "bigtensor");
+    Path file = dir.resolve("model.safetensors");
+    try (NDManager m = NDManager.newBaseManager()) {
+      long t0 = System.nanoTime();
+      try (NDArray a = m.arange(0f, (float) n, 1f); NDArray shaped = a.reshape(n / 1000, 1000)) {
+        assertEquals(n, a.size());
+        SafeTensorsWriter.write(file, Map.of("big", shaped), Dtype.F32);
+      }
+      double writeS = (System.nanoTime() - t0) / 1e9;
+      long t1 = System.nanoTime();
+      try (SafeTensors st = SafeTensors.open(file)) {
+        assertTrue(st.info("big").end() - st.info("big").begin() > TWO_GIB);
+        NDArray back = st.loadFloat("big", m);
+        double loadS = (System.nanoTime() - t1) / 1e9;
+        try (back; NDArray flat = back.reshape(-1); NDArray want = m.arange(0f, (float) n, 1f);
+            NDArray eq = flat.eq(want)) {
+          assertTrue(eq.all().getBoolean(), "big differs");
+          assertEquals(12345f, flat.getFloat(12345L));
+          assertEquals(want.getFloat(n - 1), flat.getFloat(n - 1));
+          assertTrue(flat.getFloat(n - 1) > 5.5e8f);
+        }
+        System.out.printf("big tensor: %,d bytes in one F32 tensor; write %.1f s (incl. arange); "
+            + "load %.1f s%n", Files.size(file), writeS, loadS);
+      }
     } finally {
       Files.deleteIfExists(file);
       Files.deleteIfExists(dir.resolve("model.safetensors.partial"));
