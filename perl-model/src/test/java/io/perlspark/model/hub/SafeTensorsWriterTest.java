@@ -159,6 +159,20 @@ class SafeTensorsWriterTest {
     }
   }
 
+  @Test
+  void aNonContiguousArrayIsWrittenInLogicalOrder() throws Exception {
+    Path f = dir.resolve("t.safetensors");
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray a = m.arange(0f, 6f, 1f).reshape(2, 3);
+      NDArray t = a.transpose(); // a strided view: [[0, 3], [1, 4], [2, 5]]
+      SafeTensorsWriter.write(f, Map.of("t", t), Dtype.F32);
+      try (SafeTensors st = SafeTensors.open(f)) {
+        assertArrayEquals(new long[] {3, 2}, st.info("t").shape());
+        assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, st.loadFloat("t", m).toFloatArray());
+      }
+    }
+  }
+
   /** The two headers of the library's own serialization tests (tensor.rs), byte for byte. */
   @Test
   void headerMatchesTheLibrarysSerializationExamples() throws Exception {
