@@ -2,6 +2,7 @@ package io.perlspark.model.hub;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,12 +20,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One {@code .safetensors} file, read by memory-mapping each tensor's bytes on demand.
+ * One {@code .safetensors} file; each tensor is read on demand, straight into PyTorch memory.
  *
  * <p>Why not DJL's {@code NDList.decode}: it reads the whole file into one {@code byte[]} with int
  * offsets, so a shard over 2 GiB (real 7B checkpoints have ~4 GB shards) cannot be read, and the
- * weights would pass through the Java heap. Here only the JSON header is on the heap; tensor bytes
- * go from the page cache through a direct buffer into PyTorch-owned memory, chunk by chunk.
+ * weights would pass through the Java heap. Here only the JSON header is on the heap: the result
+ * tensor is allocated by PyTorch and the file is read into its memory chunk by chunk (bf16 goes
+ * through one small reused staging buffer to be widened). Plain reads, not memory maps: mapped
+ * pages would stay in the process's RSS until the GC unmapped them (measured: 6.7 bytes/param peak
+ * for a 100M-param checkpoint with maps, see docs/BENCHMARKS.md).
  *
  * <p>Format: 8 bytes little-endian header length, a UTF-8 JSON header {@code {name: {dtype, shape,
  * data_offsets: [begin, end]}, "__metadata__": {...}}}, then the data; offsets are relative to the
@@ -42,6 +45,8 @@ public final class SafeTensors implements AutoCloseable {
   private final long dataStart;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
+  /** Reused for bf16 chunks: one per open file, not one per tensor (guarded by this). */
+  private ByteBuffer staging;
 
   private SafeTensors(
       Path file, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
@@ -159,23 +164,35 @@ public final class SafeTensors implements AutoCloseable {
    */
   public NDArray load(String name, NDManager manager, DataType target) throws IOException {
     TensorInfo info = info(name);
-    Shape shape = info.djlShape();
-    String dtype = info.dtype();
-    long bytes = info.end() - info.begin();
-    if (dtype.equals("BF16")) {
-      return widenBf16(info, manager, shape, target);
-    }
-    DataType stored = djlType(dtype);
-    if (bytes > Integer.MAX_VALUE) {
-      throw new IOException(file + ": tensor " + name + " holds " + bytes
-          + " bytes; one " + dtype + " tensor over 2 GiB is not supported");
-    }
-    MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), bytes);
-    mapped.order(ByteOrder.LITTLE_ENDIAN);
-    // create() over a direct buffer shares its memory; the copy moves it into PyTorch's allocator
-    // so the tensor never depends on the mapping or on the GC (see Constants).
-    try (NDArray view = manager.create(mapped, shape, stored)) {
-      return view.toType(target, true);
+    boolean bf16 = info.dtype().equals("BF16");
+    // bf16 has no DJL type (its JNI maps none; shared/STACK.md): it is read as float32
+    DataType readAs = bf16 ? DataType.FLOAT32 : djlType(info.dtype());
+    long n = info.elementCount();
+    int fileBytes = bf16 ? 2 : (int) bytesPerElement(info.dtype(), file, name);
+    NDArray out = manager.zeros(new Shape(n), readAs);
+    try {
+      for (long start = 0; start < n; start += CHUNK_ELEMENTS) {
+        int count = (int) Math.min(CHUNK_ELEMENTS, n - start);
+        long pos = dataStart + info.begin() + start * fileBytes;
+        // a 1-D slice of a contiguous tensor is a view; its buffer is the tensor's own memory
+        try (NDArray view = out.get(new NDIndex("{}:{}", start, start + count))) {
+          ByteBuffer dst = view.toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN);
+          if (bf16) {
+            widenBf16(pos, count, dst);
+          } else {
+            readFully(channel, dst, pos);
+          }
+        }
+      }
+      NDArray shaped = out.reshape(info.djlShape());
+      if (target == readAs) {
+        return shaped;
+      }
+      try (shaped) {
+        return shaped.toType(target, true);
+      }
+    } finally {
+      out.close();
     }
   }
 
@@ -184,41 +201,16 @@ public final class SafeTensors implements AutoCloseable {
     return load(name, manager, DataType.FLOAT32);
   }
 
-  /**
-   * bfloat16 has no DJL type (its JNI maps none; shared/STACK.md): widen to float32 in chunks
-   * (a bf16 value is the upper half of the float32 with the same bits), then convert.
-   */
-  private NDArray widenBf16(TensorInfo info, NDManager manager, Shape shape, DataType target)
-      throws IOException {
-    long n = info.elementCount();
-    NDArray out = manager.zeros(new Shape(n), DataType.FLOAT32);
-    try {
-      ByteBuffer f32 = ByteBuffer.allocateDirect((int) Math.min(n, CHUNK_ELEMENTS) * 4)
-          .order(ByteOrder.nativeOrder());
-      for (long start = 0; start < n; start += CHUNK_ELEMENTS) {
-        int count = (int) Math.min(CHUNK_ELEMENTS, n - start);
-        MappedByteBuffer src = channel.map(
-            FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + start * 2, (long) count * 2);
-        src.order(ByteOrder.LITTLE_ENDIAN);
-        f32.clear();
-        for (int i = 0; i < count; i++) {
-          f32.putInt((src.getShort(i * 2) & 0xFFFF) << 16);
-        }
-        f32.flip();
-        try (NDArray chunk = manager.create(f32, new Shape(count), DataType.FLOAT32);
-            NDArray owned = chunk.toType(DataType.FLOAT32, true)) {
-          out.set(new ai.djl.ndarray.index.NDIndex("{}:{}", start, start + count), owned);
-        }
-      }
-      NDArray shaped = out.reshape(shape);
-      if (target == DataType.FLOAT32) {
-        return shaped;
-      }
-      try (shaped) {
-        return shaped.toType(target, true);
-      }
-    } finally {
-      out.close();
+  /** Reads {@code count} bf16 values at {@code pos} and writes them widened into {@code dst}. */
+  private synchronized void widenBf16(long pos, int count, ByteBuffer dst) throws IOException {
+    if (staging == null) {
+      staging = ByteBuffer.allocateDirect(CHUNK_ELEMENTS * 2).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    staging.clear().limit(count * 2);
+    readFully(channel, staging, pos);
+    // a bf16 value is the upper half of the float32 with the same bits
+    for (int i = 0; i < count; i++) {
+      dst.putInt(i * 4, (staging.getShort(i * 2) & 0xFFFF) << 16);
     }
   }
 
