@@ -81,7 +81,7 @@ public final class ExecutorPolicies {
     try {
       if (slot.model == null || !runtime.equals(slot.runtime)) {
         if (slot.model != null) {
-          slot.model.close();
+          close(slot.model);
         }
         slot.model = null; // a failed build must not leave the closed model in the slot
         slot.model = runtime.build();
@@ -116,12 +116,21 @@ public final class ExecutorPolicies {
       }
       try {
         if (s.model != null) {
-          s.model.close();
+          close(s.model);
         }
         SLOTS.remove(oldest);
       } finally {
         s.lock.writeLock().unlock();
       }
+    }
+  }
+
+  /** Closes a model and the tokenizer {@link PolicyRuntime#build()} opened for it (native memory). */
+  private static void close(PolicyModel model) {
+    try {
+      model.close();
+    } finally {
+      model.tokenizer().close();
     }
   }
 
