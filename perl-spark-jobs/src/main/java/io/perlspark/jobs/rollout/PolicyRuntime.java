@@ -4,14 +4,17 @@ import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.family.ModelFamilies;
 import io.perlspark.model.family.ModelRecipe;
 import io.perlspark.model.family.PromptProcessor;
+import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.policy.Devices;
 import io.perlspark.model.policy.PolicyModel;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Everything an executor needs to build the policy (without its parameters, which travel as a
@@ -30,12 +33,27 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
 
   /**
    * The runtime described by a run config: the family named by {@code model.family}, which checks
-   * and reads the rest of {@code model.*}.
+   * and reads the rest of {@code model.*}. Model files are read with the running Spark
+   * application's Hadoop settings when there is one (so {@code spark.hadoop.*} apply).
    *
-   * @throws io.perlspark.common.config.ConfigException naming the key, before any Spark work
+   * @throws io.perlspark.common.config.ConfigException naming the key
    */
   public static PolicyRuntime from(ModelConfig m, long seed) {
-    return new PolicyRuntime(ModelFamilies.recipe(m, seed), m.device());
+    RecipeContext.Builder context = RecipeContext.builder().optInitSeed(seed);
+    Configuration hadoop = sparkHadoopConfiguration();
+    if (hadoop != null) {
+      context.optHadoopConfiguration(hadoop);
+    }
+    return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device());
+  }
+
+  /** The Hadoop configuration of this thread's (or the default) Spark session; null if none. */
+  private static Configuration sparkHadoopConfiguration() {
+    scala.Option<SparkSession> session = SparkSession.getActiveSession();
+    if (session.isEmpty()) {
+      session = SparkSession.getDefaultSession();
+    }
+    return session.isDefined() ? session.get().sparkContext().hadoopConfiguration() : null;
   }
 
   /**
