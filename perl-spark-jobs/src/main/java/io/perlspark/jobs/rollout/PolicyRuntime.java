@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.SparkSession;
@@ -40,21 +41,33 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    */
   public static PolicyRuntime from(ModelConfig m, long seed) {
     RecipeContext.Builder context = RecipeContext.builder().optInitSeed(seed);
-    Configuration hadoop = sparkHadoopConfiguration();
-    if (hadoop != null) {
-      context.optHadoopConfiguration(hadoop);
-    }
+    context.optHadoopConfiguration(sparkHadoopConfiguration());
     return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device());
   }
 
-  /** The Hadoop configuration of this thread's (or the default) Spark session; null if none. */
-  private static Configuration sparkHadoopConfiguration() {
+  /**
+   * The Hadoop configuration of this thread's (or the default) Spark session; before a session
+   * exists (the CLI builds the runtime first, to fail fast), the {@code spark.hadoop.*} settings
+   * that spark-submit passed as system properties, as Spark itself would apply them.
+   */
+  static Configuration sparkHadoopConfiguration() {
     scala.Option<SparkSession> session = SparkSession.getActiveSession();
     if (session.isEmpty()) {
       session = SparkSession.getDefaultSession();
     }
-    return session.isDefined() ? session.get().sparkContext().hadoopConfiguration() : null;
+    if (session.isDefined()) {
+      return session.get().sparkContext().hadoopConfiguration();
+    }
+    Configuration conf = new Configuration();
+    for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
+      if (kv._1().startsWith(SPARK_HADOOP_PREFIX)) {
+        conf.set(kv._1().substring(SPARK_HADOOP_PREFIX.length()), kv._2());
+      }
+    }
+    return conf;
   }
+
+  private static final String SPARK_HADOOP_PREFIX = "spark.hadoop.";
 
   /**
    * A fresh model (initial parameters) with its own tokenizer ({@link PolicyModel#tokenizer()}), on
