@@ -7,6 +7,7 @@ import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.policy.Devices;
 import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.Objects;
@@ -75,6 +76,17 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    */
   public PolicyModel build() {
     return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
+  }
+
+  /**
+   * The parameters of a fresh model ({@link PolicyModel#parametersToBytes()}); the model and its
+   * tokenizer are closed again (a Hugging Face tokenizer holds native memory).
+   */
+  public byte[] initialParameters() {
+    try (TextTokenizer tokenizer = recipe.newTokenizer();
+        PolicyModel fresh = recipe.newModel(tokenizer, Devices.choose(device, assignedGpu()))) {
+      return fresh.parametersToBytes();
+    }
   }
 
   /** The prompt processor that goes with a model from {@link #build()}. */

@@ -1,5 +1,6 @@
 package io.perlspark.jobs.rollout;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -22,6 +23,7 @@ class PolicyRuntimeTest {
     try (PolicyModel model = runtime.build()) {
       assertEquals(128, model.maxSequenceLength());
       runtime.checkParameters(model.parametersToBytes());
+      assertArrayEquals(model.parametersToBytes(), runtime.initialParameters());
       assertEquals(model.tokenizer().imageId(),
           runtime.promptProcessor(model).process("<image> which ?", List.of(png())).promptTokens()[0]);
     }
