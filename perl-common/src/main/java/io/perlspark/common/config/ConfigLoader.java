@@ -576,7 +576,21 @@ public final class ConfigLoader {
     return String.join(", ", section.fields().keySet());
   }
 
+  /**
+   * Keys that existed once, with what replaced them: an old config gets the way forward instead of
+   * a bare "unknown key".
+   */
+  private static final Map<String, String> RETIRED_KEYS =
+      Map.of(
+          "model.type",
+          "model.type was replaced by model.family (" + String.join(" | ", ModelConfig.FAMILIES)
+              + "); 'type: tiny-vlm' is now 'family: " + ModelConfig.BUILTIN + "'");
+
   private static String unknownKey(String parentPath, String key, Section section) {
+    String retired = RETIRED_KEYS.get(Checks.join(parentPath, key));
+    if (retired != null) {
+      return "unknown key: " + retired;
+    }
     String best = closest(key, section.fields().keySet());
     if (best != null) {
       return "unknown key (did you mean " + Checks.join(parentPath, best) + "?)";

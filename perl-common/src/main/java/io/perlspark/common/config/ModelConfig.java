@@ -2,25 +2,38 @@ package io.perlspark.common.config;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The policy model: the built-in tiny vision-language model (patch encoder + causal decoder).
+ * The policy model: which model family, where its files are, and the family's settings.
  *
- * @param type model family; only {@code tiny-vlm} exists
- * @param imageSize square image side in pixels (images are resized to it)
- * @param patchSize square patch side; must divide imageSize
- * @param channels image channels (3 = RGB)
- * @param dModel hidden width; heads must divide it
- * @param layers decoder layers
- * @param heads attention heads
- * @param ffnMult feed-forward width as a multiple of dModel
+ * <p>{@code family} replaced the former {@code type} key ({@code type: tiny-vlm} is now {@code
+ * family: builtin}); a config that still names {@code model.type} is rejected with that hint. The
+ * size keys ({@code imageSize} … {@code ffnMult}) are the built-in model's: a {@code qwen2_5_vl}
+ * model takes its sizes from {@code path}'s config.json, so there they must keep their defaults.
+ *
+ * @param family {@code builtin} (the tiny vision-language model: patch encoder + causal decoder)
+ *     or {@code qwen2_5_vl} (a Qwen2.5-VL checkpoint in Hugging Face layout)
+ * @param path the model's folder: a local folder or a Hadoop URI ({@code hdfs://}, {@code s3a://},
+ *     {@code file://}); required for {@code qwen2_5_vl}, null for {@code builtin}
+ * @param imageSize square image side in pixels (images are resized to it); builtin only
+ * @param patchSize square patch side; must divide imageSize; builtin only
+ * @param channels image channels (3 = RGB); builtin only
+ * @param dModel hidden width; heads must divide it; builtin only
+ * @param layers decoder layers; builtin only
+ * @param heads attention heads; builtin only
+ * @param ffnMult feed-forward width as a multiple of dModel; builtin only
  * @param maxSeqLen longest sequence (image tokens + prompt + response) the model accepts
  * @param init checkpoint to start from (e.g. the SFT warm start); null = fresh initialisation
- * @param tokenizer {@code builtin} or the path of a Hugging Face tokenizer.json
+ * @param tokenizer {@code builtin} (the family's own: the word vocabulary of the built-in model, the
+ *     tokenizer.json in {@code path} for a Hub model) or the path of a Hugging Face tokenizer.json
  * @param device {@code auto} (GPU when one is assigned, else CPU), {@code cpu} or {@code gpu}
  */
 public record ModelConfig(
-    String type,
+    String family,
+    String path,
     int imageSize,
     int patchSize,
     int channels,
@@ -34,12 +47,32 @@ public record ModelConfig(
     String device)
     implements Serializable {
 
-  public static final List<String> TYPES = Checks.list("tiny-vlm");
+  /** The built-in tiny model; the default. */
+  public static final String BUILTIN = "builtin";
+
+  /** Qwen2.5-VL loaded from {@code model.path}. */
+  public static final String QWEN2_5_VL = "qwen2_5_vl";
+
+  /**
+   * Every family a config may name. perl-model's {@code ModelFamilies} registry must implement a
+   * subset of these (a test checks); a name listed here but not yet registered there is refused
+   * when the model is built, naming the families that are.
+   */
+  public static final List<String> FAMILIES = Checks.list(BUILTIN, QWEN2_5_VL);
+
   public static final List<String> DEVICES = Checks.list("auto", "cpu", "gpu");
 
+  /** URI schemes of {@code model.path} (read through Hadoop's FileSystem); none = a local path. */
+  public static final List<String> PATH_SCHEMES =
+      Checks.list("file", "hdfs", "s3a", "viewfs", "gs", "abfs", "abfss");
+
+  private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):");
+
   public static ModelConfig defaults() {
-    return new ModelConfig("tiny-vlm", 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto");
+    return new ModelConfig(
+        BUILTIN, null, 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto");
   }
+
 
   /** Image tokens per image: (imageSize / patchSize)^2. */
   public int patchesPerImage() {
@@ -48,7 +81,22 @@ public record ModelConfig(
   }
 
   void check(Checks c, String path) {
-    c.oneOf(Checks.join(path, "type"), type, TYPES);
+    c.oneOf(Checks.join(path, "family"), family, FAMILIES);
+    checkPath(c, path);
+    if (QWEN2_5_VL.equals(family)) {
+      onlyForBuiltin(c, path);
+    } else {
+      checkBuiltinSizes(c, path);
+    }
+    c.atLeast(Checks.join(path, "maxSeqLen"), maxSeqLen, 1);
+    if (init != null && init.isBlank()) {
+      c.notAllowed(Checks.join(path, "init"), init, "must be a checkpoint path or null");
+    }
+    c.notBlank(Checks.join(path, "tokenizer"), tokenizer);
+    c.oneOf(Checks.join(path, "device"), device, DEVICES);
+  }
+
+  private void checkBuiltinSizes(Checks c, String path) {
     c.atLeast(Checks.join(path, "imageSize"), imageSize, 1);
     c.atLeast(Checks.join(path, "patchSize"), patchSize, 1);
     if (imageSize >= 1) {
@@ -63,11 +111,69 @@ public record ModelConfig(
       c.divides(Checks.join(path, "heads"), heads, Checks.join(path, "dModel"), dModel);
     }
     c.atLeast(Checks.join(path, "ffnMult"), ffnMult, 1);
-    c.atLeast(Checks.join(path, "maxSeqLen"), maxSeqLen, 1);
-    if (init != null && init.isBlank()) {
-      c.notAllowed(Checks.join(path, "init"), init, "must be a checkpoint path or null");
+  }
+
+  /**
+   * {@code model.path}: required exactly for the families that load files; a folder, a local path
+   * or a URI of a file system Hadoop reads. Whether it exists is checked when it is read.
+   */
+  private void checkPath(Checks c, String section) {
+    String key = Checks.join(section, "path");
+    if (BUILTIN.equals(family)) {
+      if (this.path != null) {
+        c.notAllowed(key, this.path,
+            "the built-in model has no files; model.path is for model.family=" + QWEN2_5_VL
+                + " (leave it null)");
+      }
+      return;
     }
-    c.notBlank(Checks.join(path, "tokenizer"), tokenizer);
-    c.oneOf(Checks.join(path, "device"), device, DEVICES);
+    if (!FAMILIES.contains(family)) {
+      return; // the family is already reported
+    }
+    if (this.path == null || this.path.isBlank()) {
+      c.add(key, (this.path == null ? "missing" : "blank") + "; model.family=" + family
+          + " needs the model's folder (a local folder, hdfs://... or s3a://...)");
+      return;
+    }
+    Matcher m = SCHEME.matcher(this.path);
+    // "C:\models" is a Windows drive, not a scheme; a one-letter "scheme" is never a Hadoop one.
+    if (m.find() && m.group(1).length() > 1) {
+      String scheme = m.group(1).toLowerCase(Locale.ROOT);
+      if (scheme.equals("s3") || scheme.equals("s3n")) {
+        c.notAllowed(key, this.path, "use s3a:// (Hadoop's S3 connector) instead of " + scheme + "://");
+        return;
+      }
+      if (!PATH_SCHEMES.contains(scheme)) {
+        c.notAllowed(key, this.path,
+            "the scheme " + scheme + ": is not one of " + String.join(" | ", PATH_SCHEMES)
+                + " (or a local path without a scheme)");
+        return;
+      }
+    }
+    String lower = this.path.toLowerCase(Locale.ROOT);
+    if (lower.endsWith(".json") || lower.endsWith(".safetensors") || lower.endsWith(".bin")) {
+      c.notAllowed(key, this.path, "must be the model's folder, not a file inside it");
+    }
+  }
+
+  /** The built-in model's size keys must keep their defaults for other families. */
+  private void onlyForBuiltin(Checks c, String section) {
+    ModelConfig d = defaults();
+    String rule = "applies only to model.family=" + BUILTIN + "; model.family=" + family
+        + " takes its sizes from model.path's config.json (remove the key)";
+    sizeDefault(c, section, "imageSize", imageSize, d.imageSize, rule);
+    sizeDefault(c, section, "patchSize", patchSize, d.patchSize, rule);
+    sizeDefault(c, section, "channels", channels, d.channels, rule);
+    sizeDefault(c, section, "dModel", dModel, d.dModel, rule);
+    sizeDefault(c, section, "layers", layers, d.layers, rule);
+    sizeDefault(c, section, "heads", heads, d.heads, rule);
+    sizeDefault(c, section, "ffnMult", ffnMult, d.ffnMult, rule);
+  }
+
+  private static void sizeDefault(
+      Checks c, String section, String name, int value, int defaultValue, String rule) {
+    if (value != defaultValue) {
+      c.notAllowed(Checks.join(section, name), value, rule);
+    }
   }
 }

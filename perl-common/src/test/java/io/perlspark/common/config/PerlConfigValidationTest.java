@@ -75,7 +75,7 @@ class PerlConfigValidationTest {
   void enumeratedValuesAreChecked() {
     ConfigException e =
         fails(
-            "model.type=gpt",
+            "model.family=gpt",
             "model.device=tpu",
             "algorithm.klEstimator=k2",
             "algorithm.lossAgg=sum",
@@ -85,7 +85,7 @@ class PerlConfigValidationTest {
             "permutation.schedule=cubic");
     assertEquals(
         List.of(
-            "model.type",
+            "model.family",
             "model.device",
             "algorithm.klEstimator",
             "algorithm.lossAgg",

@@ -11,8 +11,8 @@ import java.util.List;
  * A vision-language policy: samples responses to interleaved multi-image prompts, scores given
  * responses, and exposes a differentiable path and its parameters to the learner.
  *
- * <p>Sequences are {@code [bos, prompt (images as patch positions), response]}: the model adds
- * bos itself. Inference methods ({@link #generate}, {@link #score}) record no gradient and may be
+ * <p>Each model family (see {@code io.perlspark.model.family}) has its own implementation, sequence
+ * layout and parameter format; callers see only this interface and the family's recipe. Inference methods ({@link #generate}, {@link #score}) record no gradient and may be
  * called from several threads at once; gradient computations must hold {@link
  * Engines#TRAINING_LOCK}. {@link #loadParameters} and {@link #setFlatParameters} must not run
  * concurrently with anything else on the same model.
@@ -34,7 +34,10 @@ public interface PolicyModel extends AutoCloseable {
   TokenScores score(
       List<PolicyInput> prompts, int[][] responses, float temperature, boolean withEntropy);
 
-  /** Packs prompts and responses for {@link #responseTensors} with this model's sizes. */
+  /**
+   * Packs prompts and responses for {@link #responseTensors} in this model's own layout; the batch
+   * is only valid for a model of the same family and sizes.
+   */
   PackedBatch pack(List<PolicyInput> prompts, int[][] responses);
 
   /**
@@ -62,8 +65,8 @@ public interface PolicyModel extends AutoCloseable {
   byte[] parametersToBytes();
 
   /**
-   * Overwrites the parameters in place with {@link #parametersToBytes()} output of a model with
-   * the same spec. The {@link Parameter} objects and their arrays stay the same, so lists taken
+   * Overwrites the parameters in place with {@link #parametersToBytes()} output of a model of the
+   * same family and sizes (anything else is rejected before the first write). The {@link Parameter} objects and their arrays stay the same, so lists taken
    * from {@link #trainableParameters()} remain valid and keep their gradients attached.
    */
   void loadParameters(byte[] bytes);
@@ -82,7 +85,17 @@ public interface PolicyModel extends AutoCloseable {
 
   Device device();
 
-  ModelSpec spec();
+  /**
+   * The longest sequence the model takes: prompt (images included, in the family's positions) plus
+   * response.
+   */
+  int maxSequenceLength();
+
+  /**
+   * One line naming the family and the sizes or source of this model (e.g. for provenance and
+   * logs); not parsed by anything.
+   */
+  String describe();
 
   TextTokenizer tokenizer();
 

@@ -5,9 +5,10 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token of each sequence from its logits, in Java, with one random stream per
  * sequence ({@code SplittableRandom(seeds[b])}, one draw per sampled token), so a sequence's tokens
- * depend only on its own seed and logits.
+ * depend only on its own seed and logits. Shared by the model families, so that every family samples
+ * by the same rule from the same seeds.
  */
-final class TokenSampler {
+public final class TokenSampler {
   private final SplittableRandom[] rngs;
   private final float temperature;
   private final float topP;
@@ -16,7 +17,7 @@ final class TokenSampler {
   private final Integer[] order;
   private float lastLogProb;
 
-  TokenSampler(GenerationOptions options, int vocab) {
+  public TokenSampler(GenerationOptions options, int vocab) {
     long[] seeds = options.seeds();
     this.rngs = new SplittableRandom[seeds.length];
     for (int i = 0; i < seeds.length; i++) {
@@ -30,7 +31,7 @@ final class TokenSampler {
   }
 
   /** The log-probability of the token last returned by {@link #next}. */
-  float lastLogProb() {
+  public float lastLogProb() {
     return lastLogProb;
   }
 
@@ -39,7 +40,7 @@ final class TokenSampler {
    * Its log-probability under {@code softmax(logits / T)} (T = 1 when greedy) is then {@link
    * #lastLogProb()}.
    */
-  int next(int row, float[] logits, int offset) {
+  public int next(int row, float[] logits, int offset) {
     double t = temperature == 0f ? 1.0 : temperature;
     double max = Double.NEGATIVE_INFINITY;
     int argmax = 0;

@@ -1,11 +1,9 @@
 package io.perlspark.model.train;
 
-import io.perlspark.common.data.ImageRef;
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.synth.SynthItem;
 import io.perlspark.common.synth.SyntheticBenchmark;
-import io.perlspark.model.policy.ImagePixels;
-import io.perlspark.model.policy.ModelSpec;
+import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import io.perlspark.model.tokenizer.WordTokenizer;
@@ -43,20 +41,10 @@ public final class SynthExamples {
     return WordTokenizer.of(wordTokenizerVocabulary());
   }
 
-  /** The sample's prompt with its images decoded to the model's size and channels. */
-  public static PolicyInput prompt(Sample sample, TextTokenizer tokenizer, ModelSpec spec) {
+  /** The sample's prompt as the model's family processes it (its images must carry bytes). */
+  public static PolicyInput prompt(Sample sample, PromptProcessor processor) {
     Objects.requireNonNull(sample, "sample");
-    List<float[]> images = new ArrayList<>(sample.imageCount());
-    for (int i = 0; i < sample.images().size(); i++) {
-      ImageRef ref = sample.images().get(i);
-      if (!ref.hasBytes()) {
-        throw new IllegalArgumentException(
-            "sample " + sample.id() + ": image " + i + " has no bytes (uri " + ref.uri()
-                + "); load the image bytes before building model inputs");
-      }
-      images.add(ImagePixels.decode(ref.bytes(), spec.imageSize(), spec.channels()));
-    }
-    return PolicyInput.of(tokenizer, sample.prompt(), images);
+    return processor.process(sample);
   }
 
   /** The response tokens of a text followed by eos (the policy should learn to stop). */
@@ -68,9 +56,9 @@ public final class SynthExamples {
   }
 
   /** A warm-start example: the item's prompt and its reference response (eos appended). */
-  public static SftExample sft(SynthItem item, TextTokenizer tokenizer, ModelSpec spec) {
+  public static SftExample sft(SynthItem item, PromptProcessor processor, TextTokenizer tokenizer) {
     return new SftExample(
-        prompt(item.sample(), tokenizer, spec),
+        prompt(item.sample(), processor),
         responseWithEos(item.referenceResponse(), tokenizer));
   }
 }

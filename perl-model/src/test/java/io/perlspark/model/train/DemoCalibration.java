@@ -1,5 +1,7 @@
 package io.perlspark.model.train;
 
+import io.perlspark.model.family.builtin.BuiltinPromptProcessor;
+import io.perlspark.model.family.builtin.TinyVlmBatch;
 import ai.djl.ndarray.NDManager;
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.permute.DecaySchedule;
@@ -17,10 +19,10 @@ import io.perlspark.model.learn.LrSchedule;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
-import io.perlspark.model.policy.ModelSpec;
+import io.perlspark.model.family.builtin.ModelSpec;
 import io.perlspark.model.policy.PackedBatch;
 import io.perlspark.model.policy.PolicyInput;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.family.builtin.TinyVlm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -115,7 +117,7 @@ public final class DemoCalibration {
   private List<PolicyInput> prompts(List<SynthItem> items) {
     List<PolicyInput> out = new ArrayList<>();
     for (SynthItem it : items) {
-      out.add(SynthExamples.prompt(it.sample(), tok, spec));
+      out.add(SynthExamples.prompt(it.sample(), new BuiltinPromptProcessor(tok, spec)));
     }
     return out;
   }
@@ -152,7 +154,7 @@ public final class DemoCalibration {
 
   private SftExample sftExample(SynthItem item) {
     return new SftExample(
-        SynthExamples.prompt(item.sample(), tok, spec), SynthExamples.responseWithEos(response(item), tok));
+        SynthExamples.prompt(item.sample(), new BuiltinPromptProcessor(tok, spec)), SynthExamples.responseWithEos(response(item), tok));
   }
 
   // ------------------------------------------------------------------ checks
@@ -169,7 +171,7 @@ public final class DemoCalibration {
         tok.decode(e.response()));
     try (TinyVlm m = model(1);
         NDManager nd = NDManager.newBaseManager()) {
-      PackedBatch b = m.pack(List.of(e.prompt()), new int[][] {e.response()});
+      TinyVlmBatch b = m.pack(List.of(e.prompt()), new int[][] {e.response()});
       long[] t = b.targets(nd).toLongArray();
       float[] mask = b.responseMask(nd).toFloatArray();
       int[] tt = new int[t.length];
@@ -422,7 +424,7 @@ public final class DemoCalibration {
           SynthItem item = bench.generate(Split.TRAIN, pick.nextInt(100_000));
           groupStart.add(expanded.size());
           for (PermutedSample ps : permuter.expand(item.sample(), step, steps)) {
-            PolicyInput in = SynthExamples.prompt(ps.sample(), tok, spec);
+            PolicyInput in = SynthExamples.prompt(ps.sample(), new BuiltinPromptProcessor(tok, spec));
             for (int k = 0; k < n; k++) {
               expanded.add(in);
               samples.add(ps.sample());

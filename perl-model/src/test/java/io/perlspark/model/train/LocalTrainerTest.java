@@ -18,7 +18,7 @@ import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
 import io.perlspark.model.policy.PolicyInput;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.family.builtin.TinyVlm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

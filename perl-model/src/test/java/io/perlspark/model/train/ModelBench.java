@@ -1,5 +1,6 @@
 package io.perlspark.model.train;
 
+import io.perlspark.model.family.builtin.TinyVlmBatch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -12,13 +13,13 @@ import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.learn.LrSchedule;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.Engines;
-import io.perlspark.model.policy.GenerationBenchmark;
+import io.perlspark.model.family.builtin.GenerationBenchmark;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
-import io.perlspark.model.policy.ModelSpec;
+import io.perlspark.model.family.builtin.ModelSpec;
 import io.perlspark.model.policy.PackedBatch;
 import io.perlspark.model.policy.PolicyInput;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.family.builtin.TinyVlm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -279,7 +280,7 @@ public final class ModelBench {
             p.add(mbPart.get(i).prompt());
             resp[i] = mbPart.get(i).response();
           }
-          PackedBatch packed = model.pack(p, resp);
+          TinyVlmBatch packed = model.pack(p, resp);
           flops[s] += trainingFlops(TrainFixtures.SPEC, packed);
           tokens[s] += (double) packed.batchSize() * packed.sequenceLength();
         }
@@ -335,7 +336,7 @@ public final class ModelBench {
    *         + images·P·2·patchDim·d                [patch projection].
    * Element-wise ops (layer norms, softmax, GELU, the loss) are not counted.
    */
-  static double trainingFlops(ModelSpec s, PackedBatch b) {
+  static double trainingFlops(ModelSpec s, TinyVlmBatch b) {
     double d = s.dModel();
     double f = s.ffnDim();
     double bsz = b.batchSize();

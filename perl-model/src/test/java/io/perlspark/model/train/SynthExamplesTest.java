@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.perlspark.model.family.builtin.BuiltinPromptProcessor;
 import io.perlspark.common.data.ImageRef;
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.synth.Family;
@@ -37,7 +38,7 @@ class SynthExamplesTest {
     WordTokenizer t = SynthExamples.tokenizer();
     for (int i = 0; i < 60; i++) {
       SynthItem item = bench.generate(Split.SFT, i);
-      SftExample e = SynthExamples.sft(item, t, TrainFixtures.SPEC);
+      SftExample e = SynthExamples.sft(item, new BuiltinPromptProcessor(t, TrainFixtures.SPEC), t);
       for (int id : e.prompt().promptTokens()) {
         assertFalse(id == t.unkId(), item.sample().prompt());
       }
@@ -58,7 +59,8 @@ class SynthExamplesTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> SynthExamples.prompt(s, SynthExamples.tokenizer(), TrainFixtures.SPEC));
+            () -> SynthExamples.prompt(
+                    s, new BuiltinPromptProcessor(SynthExamples.tokenizer(), TrainFixtures.SPEC)));
     assertTrue(e.getMessage().contains("sample s-1: image 0 has no bytes"), e.getMessage());
   }
 }

@@ -1,5 +1,6 @@
 package io.perlspark.model.train;
 
+import io.perlspark.model.family.builtin.BuiltinPromptProcessor;
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.reward.RewardFunction;
 import io.perlspark.common.reward.ResponseFormat;
@@ -11,10 +12,10 @@ import io.perlspark.common.synth.SynthOptions;
 import io.perlspark.common.synth.SyntheticBenchmark;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
-import io.perlspark.model.policy.ModelSpec;
+import io.perlspark.model.family.builtin.ModelSpec;
 import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.policy.PolicyModel;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.family.builtin.TinyVlm;
 import io.perlspark.model.tokenizer.WordTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,7 @@ public final class TrainFixtures {
   public static List<SftExample> sftExamples(List<SynthItem> items, ModelSpec spec) {
     List<SftExample> out = new ArrayList<>(items.size());
     for (SynthItem item : items) {
-      out.add(SynthExamples.sft(item, TOKENIZER, spec));
+      out.add(SynthExamples.sft(item, new BuiltinPromptProcessor(TOKENIZER, spec), TOKENIZER));
     }
     return out;
   }
@@ -62,7 +63,7 @@ public final class TrainFixtures {
   public static List<PolicyInput> prompts(List<SynthItem> items, ModelSpec spec) {
     List<PolicyInput> out = new ArrayList<>(items.size());
     for (SynthItem item : items) {
-      out.add(SynthExamples.prompt(item.sample(), TOKENIZER, spec));
+      out.add(SynthExamples.prompt(item.sample(), new BuiltinPromptProcessor(TOKENIZER, spec)));
     }
     return out;
   }

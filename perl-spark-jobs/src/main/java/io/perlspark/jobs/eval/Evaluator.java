@@ -18,6 +18,7 @@ import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.rollout.ExecutorPolicies;
 import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.jobs.rollout.PromptEncoding;
+import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
 import io.perlspark.model.policy.PolicyInput;
@@ -95,14 +96,14 @@ public final class Evaluator implements Serializable {
       while (rows.hasNext()) {
         pending.add(SampleSchema.fromRow(rows.next()));
         if (pending.size() == PROMPTS_PER_CALL) {
-          for (EvalRecord r : records(split, pending, lease.model())) {
+          for (EvalRecord r : records(split, pending, lease.model(), lease.prompts())) {
             agg.add(r);
           }
           pending.clear();
         }
       }
       if (!pending.isEmpty()) {
-        for (EvalRecord r : records(split, pending, lease.model())) {
+        for (EvalRecord r : records(split, pending, lease.model(), lease.prompts())) {
           agg.add(r);
         }
       }
@@ -110,7 +111,7 @@ public final class Evaluator implements Serializable {
     return agg;
   }
 
-  List<EvalRecord> records(String split, List<Sample> samples, PolicyModel model) {
+  List<EvalRecord> records(String split, List<Sample> samples, PolicyModel model, PromptProcessor prompts) {
     SlotSelection slots = SlotSelection.parse(settings.slots());
     List<Sample> originals = new ArrayList<>();
     List<int[]> orders = new ArrayList<>();
@@ -125,7 +126,7 @@ public final class Evaluator implements Serializable {
         originals.add(s);
         orders.add(perms.get(p));
         permIndex.add(p);
-        inputs.add(PromptEncoding.encode(Permuter.apply(s, perms.get(p)), model.tokenizer(), model.spec()));
+        inputs.add(PromptEncoding.encode(Permuter.apply(s, perms.get(p)), prompts));
       }
     }
     GenerationResult gen = model.generate(inputs, GenerationOptions.builder().optTemperature(0f)

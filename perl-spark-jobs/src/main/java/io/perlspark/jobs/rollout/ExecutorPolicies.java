@@ -1,7 +1,7 @@
 package io.perlspark.jobs.rollout;
 
+import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.policy.PolicyModel;
-import io.perlspark.model.policy.TinyVlm;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -29,7 +29,8 @@ public final class ExecutorPolicies {
 
   private static final class Slot {
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    TinyVlm model;
+    PolicyModel model;
+    PromptProcessor prompts;
     PolicyRuntime runtime;
     String version;
     long lastUse;
@@ -45,6 +46,11 @@ public final class ExecutorPolicies {
 
     public PolicyModel model() {
       return slot.model;
+    }
+
+    /** The model family's prompt processor for this model. */
+    public PromptProcessor prompts() {
+      return slot.prompts;
     }
 
     @Override
@@ -75,9 +81,11 @@ public final class ExecutorPolicies {
     try {
       if (slot.model == null || !runtime.equals(slot.runtime)) {
         if (slot.model != null) {
-          slot.model.close();
+          close(slot.model);
         }
+        slot.model = null; // a failed build must not leave the closed model in the slot
         slot.model = runtime.build();
+        slot.prompts = runtime.promptProcessor(slot.model);
         slot.runtime = runtime;
         slot.version = null;
       }
@@ -108,12 +116,21 @@ public final class ExecutorPolicies {
       }
       try {
         if (s.model != null) {
-          s.model.close();
+          close(s.model);
         }
         SLOTS.remove(oldest);
       } finally {
         s.lock.writeLock().unlock();
       }
+    }
+  }
+
+  /** Closes a model and the tokenizer {@link PolicyRuntime#build()} opened for it (native memory). */
+  private static void close(PolicyModel model) {
+    try {
+      model.close();
+    } finally {
+      model.tokenizer().close();
     }
   }
 

@@ -1,57 +1,111 @@
 package io.perlspark.jobs.rollout;
 
 import io.perlspark.common.config.ModelConfig;
-import io.perlspark.model.train.SynthExamples;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.model.family.ModelFamilies;
+import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.family.PromptProcessor;
+import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.policy.Devices;
-import io.perlspark.model.policy.ModelSpec;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.policy.PolicyModel;
 import io.perlspark.model.tokenizer.TextTokenizer;
-import io.perlspark.model.tokenizer.TokenizerSource;
-import io.perlspark.model.tokenizer.Tokenizers;
 import java.io.Serializable;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Everything an executor needs to build the policy (without its parameters, which travel as a
- * broadcast): the model's sizes, the tokenizer and the device preference. Serializable and small.
+ * broadcast): the model family's recipe and the device preference. Serializable and small; equal
+ * runtimes build interchangeable models, which is how executors know a cached model can be reused.
+ *
+ * @param recipe the model's family recipe (sizes, tokenizer, initial parameters or base weights)
+ * @param device {@code model.device}: auto, cpu or gpu
  */
-public record PolicyRuntime(ModelSpec spec, TokenizerSource tokenizer, String device, long initSeed)
-    implements Serializable {
+public record PolicyRuntime(ModelRecipe recipe, String device) implements Serializable {
 
-  /** The runtime described by a run config: tokenizer from {@code model.tokenizer}, sizes from {@code model.*}. */
-  public static PolicyRuntime from(ModelConfig m, long seed) {
-    TokenizerSource source;
-    if (m.tokenizer().equals(Tokenizers.BUILTIN)) {
-      source = new TokenizerSource(TokenizerSource.Kind.BUILTIN, SynthExamples.wordTokenizerVocabulary(), "", "builtin");
-    } else {
-      Path p = Path.of(m.tokenizer());
-      try {
-        source = new TokenizerSource(TokenizerSource.Kind.HUGGING_FACE, null, Files.readString(p), p.toString());
-      } catch (java.io.IOException e) {
-        throw new PerlUserException("model.tokenizer: cannot read " + p + ": " + e.getMessage(), e);
-      }
-    }
-    int vocab;
-    try (TextTokenizer t = source.open()) {
-      vocab = t.vocabSize();
-    } catch (Exception e) {
-      throw new PerlUserException("model.tokenizer: " + e.getMessage(), e);
-    }
-    ModelSpec spec = new ModelSpec(vocab, m.imageSize(), m.patchSize(), m.channels(), m.dModel(), m.layers(), m.heads(),
-        m.ffnMult(), m.maxSeqLen(), false);
-    return new PolicyRuntime(spec, source, m.device(), seed);
+  public PolicyRuntime {
+    Objects.requireNonNull(recipe, "recipe");
+    Objects.requireNonNull(device, "device");
   }
 
-  /** A fresh model with seeded initial parameters on the device Spark assigned to this task (or CPU). */
-  public TinyVlm build() {
-    return TinyVlm.builder().setSpec(spec).setTokenizer(tokenizer.open())
-        .optDevice(Devices.choose(device, assignedGpu())).optSeed(initSeed).build();
+  /**
+   * The runtime described by a run config: the family named by {@code model.family}, which checks
+   * and reads the rest of {@code model.*}. Model files are read with the running Spark
+   * application's Hadoop settings when there is one (so {@code spark.hadoop.*} apply).
+   *
+   * @throws io.perlspark.common.config.ConfigException naming the key
+   */
+  public static PolicyRuntime from(ModelConfig m, long seed) {
+    RecipeContext.Builder context = RecipeContext.builder().optInitSeed(seed);
+    context.optHadoopConfiguration(sparkHadoopConfiguration());
+    return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device());
+  }
+
+  /**
+   * The Hadoop configuration of this thread's (or the default) Spark session; before a session
+   * exists (the CLI builds the runtime first, to fail fast), the {@code spark.hadoop.*} settings
+   * that spark-submit passed as system properties, as Spark itself would apply them.
+   */
+  static Configuration sparkHadoopConfiguration() {
+    scala.Option<SparkSession> session = SparkSession.getActiveSession();
+    if (session.isEmpty()) {
+      session = SparkSession.getDefaultSession();
+    }
+    if (session.isDefined()) {
+      return session.get().sparkContext().hadoopConfiguration();
+    }
+    Configuration conf = new Configuration();
+    for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
+      if (kv._1().startsWith(SPARK_HADOOP_PREFIX)) {
+        conf.set(kv._1().substring(SPARK_HADOOP_PREFIX.length()), kv._2());
+      }
+    }
+    return conf;
+  }
+
+  private static final String SPARK_HADOOP_PREFIX = "spark.hadoop.";
+
+  /**
+   * A fresh model (initial parameters) with its own tokenizer ({@link PolicyModel#tokenizer()}), on
+   * the device Spark assigned to this task (or CPU).
+   */
+  public PolicyModel build() {
+    return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
+  }
+
+  /**
+   * The parameters of a fresh model ({@link PolicyModel#parametersToBytes()}); the model and its
+   * tokenizer are closed again (a Hugging Face tokenizer holds native memory).
+   */
+  public byte[] initialParameters() {
+    try (TextTokenizer tokenizer = recipe.newTokenizer();
+        PolicyModel fresh = recipe.newModel(tokenizer, Devices.choose(device, assignedGpu()))) {
+      return fresh.parametersToBytes();
+    }
+  }
+
+  /** The prompt processor that goes with a model from {@link #build()}. */
+  public PromptProcessor promptProcessor(PolicyModel model) {
+    return recipe.newPromptProcessor(model.tokenizer());
+  }
+
+  /**
+   * Checks parameter bytes (a checkpoint's) against the configured model.
+   *
+   * @throws IllegalArgumentException saying what differs
+   */
+  public void checkParameters(byte[] parameters) {
+    recipe.checkParameters(parameters);
+  }
+
+  /** The family's name, as in {@code model.family}. */
+  public String family() {
+    return recipe.familyName();
   }
 
   /** The GPU Spark assigned to the running task ({@code TaskContext.resources()}), if any. */

@@ -86,7 +86,7 @@ public final class RolloutWorker implements Serializable {
         Row row = rows.get(r);
         Sample s = SampleSchema.fromRow(row);
         samples.add(s);
-        PolicyInput input = PromptEncoding.encode(s, model.tokenizer(), model.spec());
+        PolicyInput input = PromptEncoding.encode(s, policy.prompts());
         int copy = row.getInt(row.fieldIndex("copy"));
         for (int i = 0; i < ctx.n(); i++) {
           inputs.add(input);

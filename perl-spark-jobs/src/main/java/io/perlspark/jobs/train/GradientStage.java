@@ -96,7 +96,7 @@ public final class GradientStage {
         List<SftExample> examples = new ArrayList<>(mine.size());
         for (Row r : mine) {
           Sample s = SampleSchema.fromRow(r);
-          PolicyInput in = PromptEncoding.encode(s, lease.model().tokenizer(), lease.model().spec());
+          PolicyInput in = PromptEncoding.encode(s, lease.prompts());
           examples.add(new SftExample(in, SftTargets.tokens(lease.model().tokenizer(), SampleSchema.response(r))));
         }
         GradientResult g = GradientWorker.sftGradients(lease.model(), examples, normaliser, microBatch);
@@ -153,7 +153,7 @@ public final class GradientStage {
 
     PolicyInput get(Row r) {
       return byId.computeIfAbsent(r.<String>getAs("id"), id -> PromptEncoding.encode(SampleSchema.fromRow(r),
-          lease.model().tokenizer(), lease.model().spec()));
+          lease.prompts()));
     }
   }
 }

@@ -5,7 +5,6 @@ import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;
-import io.perlspark.model.policy.TinyVlm;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -30,9 +29,7 @@ public final class InitialParameters {
    */
   public static byte[] load(String init, String option, PolicyRuntime runtime, Configuration conf) {
     if (init == null || init.isBlank()) {
-      try (TinyVlm fresh = runtime.build()) {
-        return fresh.parametersToBytes();
-      }
+      return runtime.initialParameters();
     }
     Checkpoint c = checkpoint(init, option, conf);
     ModelCheck.sameSpec(c.parameters(), runtime, option + " " + init);
@@ -84,15 +81,15 @@ public final class InitialParameters {
     }
   }
 
-  /** Checks parameter bytes against the configured model sizes, naming what differs. */
+  /** Checks parameter bytes against the configured model, naming what differs. */
   static final class ModelCheck {
     private ModelCheck() {}
 
     static void sameSpec(byte[] params, PolicyRuntime runtime, String what) {
-      var spec = TinyVlm.specOf(params);
-      if (!spec.equals(runtime.spec())) {
-        throw new PerlUserException(what + " holds a model of sizes " + spec + " but the config asks for "
-            + runtime.spec() + " (model.* keys)");
+      try {
+        runtime.checkParameters(params);
+      } catch (IllegalArgumentException e) {
+        throw new PerlUserException(what + " " + e.getMessage(), e);
       }
     }
   }

@@ -23,7 +23,7 @@ import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.loss.GrpoLossConfig;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.policy.PolicyModel;
 import io.perlspark.model.train.DriverOptimizer;
 import io.perlspark.model.train.GradientResult;
 import io.perlspark.model.train.GradientWorker;
@@ -101,7 +101,7 @@ public final class PerlTrainer {
   private final String role = ExecutorPolicies.newRole("train");
 
   // The driver's state: everything a checkpoint holds.
-  private TinyVlm policy;
+  private PolicyModel policy;
   private AdamW adamW;
   private DriverOptimizer optimizer;
   private long globalStep;

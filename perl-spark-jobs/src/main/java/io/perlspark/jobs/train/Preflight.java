@@ -3,6 +3,7 @@ package io.perlspark.jobs.train;
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.common.config.StageConfig;
+import io.perlspark.model.family.ModelFamilies;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -10,8 +11,9 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Checks a run before any Spark work: settings with which it cannot learn ({@link
- * PerlConfig#learningProblems()}), and every stage's data, the eval splits and model.init must
- * exist. Problems are reported together, each naming its key.
+ * PerlConfig#learningProblems()}); every stage's data, the eval splits, model.init and model.path
+ * must exist, and the model family must be able to build its recipe. Problems are reported
+ * together, each naming its key.
  */
 public final class Preflight {
   private Preflight() {}
@@ -38,6 +40,27 @@ public final class Preflight {
         }
       } catch (java.io.IOException e) {
         problems.add(new ConfigException.Problem("model.init", init + ": " + e.getMessage()));
+      }
+    }
+    String modelPath = cfg.model().path();
+    if (modelPath != null) {
+      try {
+        Path p = new Path(modelPath);
+        org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+        if (!fs.exists(p)) {
+          problems.add(new ConfigException.Problem("model.path", modelPath + " does not exist"));
+        } else if (!fs.getFileStatus(p).isDirectory()) {
+          problems.add(new ConfigException.Problem("model.path", modelPath + " is a file; give the model's folder"));
+        }
+      } catch (java.io.IOException | IllegalArgumentException e) {
+        problems.add(new ConfigException.Problem("model.path", modelPath + ": " + e.getMessage()));
+      }
+    }
+    if (problems.stream().noneMatch(p -> p.key().startsWith("model."))) {
+      try {
+        ModelFamilies.recipe(cfg.model(), cfg.run().seed()); // the family's own checks and files
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
       }
     }
     if (!problems.isEmpty()) {

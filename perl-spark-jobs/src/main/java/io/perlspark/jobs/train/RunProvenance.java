@@ -33,8 +33,18 @@ final class RunProvenance {
     if (cfg.model().init() != null) {
       fingerprints.put("model.init:" + cfg.model().init(), fingerprint(cfg.model().init(), conf));
     }
-    return Provenance.of(configYaml, cfg.run().seed(), fingerprints);
+    if (cfg.model().path() != null) {
+      fingerprints.put("model.path:" + cfg.model().path(), fingerprint(cfg.model().path(), conf));
+    }
+    // The family is also in the config text; a key of its own lets tools read it without parsing.
+    Map<String, String> environment = new TreeMap<>(Provenance.currentEnvironment());
+    environment.put(MODEL_FAMILY, cfg.model().family());
+    return new Provenance(configYaml, cfg.run().seed(), fingerprints, Provenance.detectCodeVersion(), null,
+        environment);
   }
+
+  /** The provenance environment entry that names the run's model family. */
+  static final String MODEL_FAMILY = "model.family";
 
   /**
    * sha256 over the sorted (relative path, size, modification time) of every file under a path:

@@ -10,7 +10,7 @@ import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.learn.LrSchedule;
-import io.perlspark.model.policy.TinyVlm;
+import io.perlspark.model.policy.PolicyModel;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import io.perlspark.model.train.DriverOptimizer;
 import io.perlspark.model.train.GradientResult;
@@ -59,7 +59,7 @@ public final class SftTrainer {
     StageConfig stage = StageConfig.ofSteps("sft", o.steps(), List.of(new DataSource(o.data(), 1.0)));
     byte[] initial = InitialParameters.load(cfg.model().init(), runtime, jsc.hadoopConfiguration());
     Path out = Path.of(o.outputDir());
-    try (TinyVlm policy = runtime.build();
+    try (PolicyModel policy = runtime.build();
         StageData data = StageData.load(spark, stage, partitions);
         CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), jsc.hadoopConfiguration());
         MetricsLog metrics = MetricsLog.open(out.resolve("metrics.jsonl"), 0);

@@ -1,8 +1,9 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.perlspark.model.policy.PolicyInput;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,9 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.PolicyInput;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PackedBatch;
+import io.perlspark.model.policy.PolicyInput;
+import io.perlspark.model.policy.ResponseTensors;
+import io.perlspark.model.policy.TokenScores;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -200,7 +207,7 @@ class TinyVlmScoringTest {
     PolicyInput twoImages = Fixtures.prompt(2, 1);
     PolicyInput noImage = Fixtures.prompt(0, 2);
     int[][] responses = {{5, 6, 7}, {8}};
-    PackedBatch batch = model.pack(List.of(twoImages, noImage), responses);
+    TinyVlmBatch batch = model.pack(List.of(twoImages, noImage), responses);
     int text = twoImages.promptTokens().length - 2;
     assertEquals(1 + text + 2 * 9, batch.promptLengths()[0]);
     assertEquals(1 + noImage.promptTokens().length, batch.promptLengths()[1]);

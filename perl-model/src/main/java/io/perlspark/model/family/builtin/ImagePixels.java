@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

@@ -1,5 +1,8 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.tokenizer.WordTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +12,7 @@ import java.util.SplittableRandom;
 /**
  * Measures generation throughput of a {@link TinyVlm}, with and without the KV cache.
  *
- * <p>Run: {@code java -cp <perl-model classpath> io.perlspark.model.policy.GenerationBenchmark
+ * <p>Run: {@code java -cp <perl-model classpath> io.perlspark.model.family.builtin.GenerationBenchmark
  * [batch=8] [newTokens=64] [repeats=5]}; prints tokens/s for both paths. Every response is exactly
  * {@code newTokens} long (eos ignored), so the two paths do the same work.
  */

@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -7,6 +7,16 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import io.perlspark.model.policy.Constants;
+import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PackedBatch;
+import io.perlspark.model.policy.PolicyInput;
+import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.policy.ResponseTensors;
+import io.perlspark.model.policy.TokenSampler;
+import io.perlspark.model.policy.TokenScores;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -312,15 +322,15 @@ public final class TinyVlm implements PolicyModel {
   // ---------------------------------------------------------------- scoring and training path
 
   @Override
-  public PackedBatch pack(List<PolicyInput> prompts, int[][] responses) {
-    return PackedBatch.pack(prompts, responses, tokenizer, spec);
+  public TinyVlmBatch pack(List<PolicyInput> prompts, int[][] responses) {
+    return TinyVlmBatch.pack(prompts, responses, tokenizer, spec);
   }
 
   @Override
   @SuppressWarnings("try") // the NoGrad scope is used only for its close()
   public TokenScores score(
       List<PolicyInput> prompts, int[][] responses, float temperature, boolean withEntropy) {
-    PackedBatch batch = pack(prompts, responses);
+    TinyVlmBatch batch = pack(prompts, responses);
     try (Engines.NoGrad noGrad = Engines.noGrad();
         NDManager call = manager.newSubManager()) {
       ResponseTensors out = responseTensors(call, batch, temperature, false, withEntropy);
@@ -333,12 +343,17 @@ public final class TinyVlm implements PolicyModel {
   @Override
   public ResponseTensors responseTensors(
       NDManager manager,
-      PackedBatch batch,
+      PackedBatch packed,
       float temperature,
       boolean training,
       boolean withEntropy) {
     Objects.requireNonNull(manager, "manager");
-    Objects.requireNonNull(batch, "batch");
+    Objects.requireNonNull(packed, "batch");
+    if (!(packed instanceof TinyVlmBatch batch)) {
+      throw new IllegalArgumentException(
+          "batch " + packed.getClass().getSimpleName() + " was packed by another model family;"
+              + " pack it with this model's pack()");
+    }
     if (!(temperature > 0f) || Float.isInfinite(temperature)) {
       throw new IllegalArgumentException(
           "temperature=" + temperature + " must be > 0 and finite for scoring (greedy rollouts are"
@@ -552,9 +567,19 @@ public final class TinyVlm implements PolicyModel {
     return device;
   }
 
-  @Override
+  /** This model's sizes. */
   public ModelSpec spec() {
     return spec;
+  }
+
+  @Override
+  public int maxSequenceLength() {
+    return spec.maxSeqLen();
+  }
+
+  @Override
+  public String describe() {
+    return BuiltinFamily.NAME + " " + this;
   }
 
   @Override

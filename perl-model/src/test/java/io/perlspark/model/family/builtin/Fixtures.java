@@ -1,5 +1,6 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
+import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.tokenizer.WordTokenizer;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PackedBatch;
+import io.perlspark.model.policy.PolicyInput;
+import io.perlspark.model.policy.TokenScores;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;

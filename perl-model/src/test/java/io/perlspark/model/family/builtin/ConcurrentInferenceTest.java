@@ -1,7 +1,10 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PolicyInput;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.PolicyInput;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Arrays;

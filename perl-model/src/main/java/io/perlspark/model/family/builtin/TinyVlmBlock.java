@@ -1,4 +1,4 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import io.perlspark.common.Seeds;
+import io.perlspark.model.policy.Constants;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,5 +1,6 @@
-package io.perlspark.model.policy;
+package io.perlspark.model.family.builtin;
 
+import io.perlspark.model.policy.PolicyInput;
 import java.util.List;
 
 /**
@@ -16,6 +17,12 @@ final class Sequences {
 
   /** Checks one prompt against the model; names the row and the problem. */
   static void checkPrompt(int row, PolicyInput p, ModelSpec spec, int imageId) {
+    if (p.hasImageGrids()) {
+      throw new IllegalArgumentException(
+          "prompt " + row + " carries image grids, but the built-in model takes fixed-size images"
+              + " (" + spec.imageSize() + "x" + spec.imageSize() + "); was it made by another"
+              + " family's prompt processor?");
+    }
     int[] tokens = p.promptTokens();
     int placeholders = 0;
     for (int i = 0; i < tokens.length; i++) {

@@ -1,0 +1,46 @@
+package io.perlspark.model.family;
+
+import ai.djl.Device;
+import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.tokenizer.TextTokenizer;
+import java.io.Serializable;
+
+/**
+ * Everything a JVM needs to build one run's model of a family, except the trained parameters
+ * (which travel separately as {@link PolicyModel#parametersToBytes()}): made on the driver by
+ * {@link ModelFamily#recipe}, shipped to executors inside Spark closures, used there to build the
+ * model, its tokenizer and its prompt processor.
+ *
+ * <p>Implementations are small immutable values (records): two equal recipes build models of the
+ * same sizes with the same initial parameters, which is how executors know that a cached model can
+ * be reused. A recipe carries no large weights; a family whose base weights live in files reads
+ * them on the executor (once per JVM) from the recipe's location.
+ */
+public interface ModelRecipe extends Serializable {
+
+  /** The family's name, as in {@code model.family}. */
+  String familyName();
+
+  /** Opens this model's tokenizer; the caller closes it (after the models built with it). */
+  TextTokenizer newTokenizer();
+
+  /**
+   * A model with its initial parameters (seeded, or the family's pretrained weights) on {@code
+   * device}. The model uses {@code tokenizer} (from {@link #newTokenizer()}) but does not close it.
+   */
+  PolicyModel newModel(TextTokenizer tokenizer, Device device);
+
+  /** The input processing for this model, using {@code tokenizer} (from {@link #newTokenizer()}). */
+  PromptProcessor newPromptProcessor(TextTokenizer tokenizer);
+
+  /**
+   * Checks that parameter bytes (e.g. from a checkpoint) are this family's and fit this recipe's
+   * sizes, without building a model.
+   *
+   * @throws IllegalArgumentException saying what differs
+   */
+  void checkParameters(byte[] parameters);
+
+  /** One line naming the family and its sizes or source, for provenance and messages. */
+  String describe();
+}
