@@ -34,4 +34,16 @@ public interface ModelFamily {
    * @throws ConfigException when the config cannot be used, naming the key
    */
   ModelRecipe recipe(ModelConfig config, RecipeContext context);
+
+  /**
+   * Writes a seeded, randomly initialised checkpoint folder of this family ({@code perl
+   * init-model}).
+   *
+   * @throws UnsupportedOperationException when the family has no public checkpoint format (the
+   *     built-in model is initialised by the trainer itself)
+   */
+  default InitRequest.Written initCheckpoint(InitRequest request) throws java.io.IOException {
+    throw new UnsupportedOperationException("model family " + name() + " has no checkpoint folder to"
+        + " initialise; perl train initialises it from run.seed");
+  }
 }

@@ -7,7 +7,7 @@ final class Subcommands {
   private Subcommands() {}
 
   static List<Object> all() {
-    return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand(), new SftCommand(),
+    return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand(), new InitModelCommand(), new SftCommand(),
         new FilterCommand(), new TrainCommand(), new EvalCommand(), new DemoCommand(),
         new SweepCommand());
   }

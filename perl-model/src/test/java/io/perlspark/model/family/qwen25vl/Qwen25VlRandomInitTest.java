@@ -73,6 +73,16 @@ class Qwen25VlRandomInitTest {
     }
   }
 
+  @Test
+  void theShippedModelConfigsParseToTheirPublishedSizes() throws Exception {
+    Path models = Path.of("..", "conf", "models");
+    Qwen25VlConfig tiny = Qwen25VlConfig.load(models.resolve("qwen2_5_vl-tiny"));
+    assertEquals(4_981_344L, Qwen25VlWeights.expected(tiny).values().stream().mapToLong(x -> x.size()).sum());
+    Qwen25VlConfig threeB = Qwen25VlConfig.load(models.resolve("qwen2_5_vl-3b"));
+    assertEquals(3_754_622_976L, Qwen25VlWeights.expected(threeB).values().stream().mapToLong(x -> x.size()).sum(),
+        "Qwen2.5-VL-3B-Instruct's parameter count");
+  }
+
   /** Shard limits of the tests. */
   static final class ShardedSafeTensorsWriterLimits {
     static final long ONE_FILE = Long.MAX_VALUE;
