@@ -15,6 +15,7 @@ import ai.djl.nn.Parameter;
 import io.perlspark.model.learn.FlatParameters;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.TokenSampler;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
 import io.perlspark.model.policy.ResponseTensors;
@@ -347,7 +348,7 @@ public final class Qwen25VlModel implements AutoCloseable {
    * from {@code SplittableRandom(seeds[i])}). Stops a sequence at one of the generation config's
    * eos ids (unless {@code ignoreEos}) or after {@code maxNewTokens}. Vision special tokens
    * (151652..151656) are never emitted; eos is not emitted before {@code minNewTokens} tokens
-   * (as transformers' {@code min_new_tokens}). Log-probs: see {@link Qwen25VlSampler}.
+   * (as transformers' {@code min_new_tokens}). Log-probs: see {@link TokenSampler}.
    */
   @SuppressWarnings("try") // the NoGrad scope is used only for its close()
   public GenerationResult generate(
@@ -369,8 +370,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     int[] eos = config.eosTokenIds();
     int[] visionIds = config.visionSpecialIds();
     int[] bannedEarly = concat(visionIds, eos);
-    Qwen25VlSampler sampler =
-        new Qwen25VlSampler(options.seeds(), options.temperature(), options.topP(), vocab);
+    TokenSampler sampler = new TokenSampler(options, vocab);
     int[][] tokens = new int[batch][steps];
     float[][] logProbs = new float[batch][steps];
     int[] lengths = new int[batch];

@@ -1,4 +1,4 @@
-package io.perlspark.model.family.qwen25vl;
+package io.perlspark.model.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /** Banned ids (vision specials, eos before min_new_tokens) are never drawn; log-probs unmasked. */
-class Qwen25VlSamplerTest {
+class TokenSamplerBannedIdsTest {
   private static final int VOCAB = 16;
 
   private static float[] logits(int favourite) {
@@ -24,14 +24,14 @@ class Qwen25VlSamplerTest {
     int[] banned = {3, 4, 5};
     for (float temperature : new float[] {0f, 1f, 0.7f}) {
       for (float topP : new float[] {1f, 0.5f}) {
-        Qwen25VlSampler sampler = new Qwen25VlSampler(new long[] {42}, temperature, topP, VOCAB);
+        TokenSampler sampler = new TokenSampler(new long[] {42}, temperature, topP, VOCAB);
         for (int draw = 0; draw < 200; draw++) {
           int token = sampler.next(0, logits(4), 0, banned);
           assertTrue(token < 3 || token > 5, "T=" + temperature + " p=" + topP + ": " + token);
         }
       }
     }
-    Qwen25VlSampler greedy = new Qwen25VlSampler(new long[] {1}, 0f, 1f, VOCAB);
+    TokenSampler greedy = new TokenSampler(new long[] {1}, 0f, 1f, VOCAB);
     assertEquals(15, greedy.next(0, logits(4), 0, banned)); // next best logit
     assertEquals(4, greedy.next(0, logits(4), 0, new int[0]));
   }
@@ -39,7 +39,7 @@ class Qwen25VlSamplerTest {
   @Test
   void logProbIsUnderTheUnmaskedDistribution() {
     float[] z = logits(4);
-    Qwen25VlSampler greedy = new Qwen25VlSampler(new long[] {1}, 0f, 1f, VOCAB);
+    TokenSampler greedy = new TokenSampler(new long[] {1}, 0f, 1f, VOCAB);
     int token = greedy.next(0, z, 0, new int[] {4});
     double max = 50;
     double sum = 0;
@@ -53,8 +53,8 @@ class Qwen25VlSamplerTest {
   @Test
   void eachRowHasItsOwnStream() {
     float[] flat = new float[VOCAB];
-    Qwen25VlSampler two = new Qwen25VlSampler(new long[] {7, 8}, 1f, 1f, VOCAB);
-    Qwen25VlSampler one = new Qwen25VlSampler(new long[] {8}, 1f, 1f, VOCAB);
+    TokenSampler two = new TokenSampler(new long[] {7, 8}, 1f, 1f, VOCAB);
+    TokenSampler one = new TokenSampler(new long[] {8}, 1f, 1f, VOCAB);
     for (int i = 0; i < 50; i++) {
       two.next(0, flat, 0, new int[0]); // row 0's draws do not move row 1's stream
       assertEquals(one.next(0, flat, 0, new int[0]), two.next(1, flat, 0, new int[0]));
