@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.model.hub.SafeTensors;
+import io.perlspark.model.hub.SafeTensorsFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,38 +100,6 @@ public final class Qwen25VlWeights {
     return stored;
   }
 
-  /** The safetensors files of a checkpoint folder, and which file holds which stored key. */
-  static Map<String, Path> locate(Path folder) throws IOException {
-    Path index = folder.resolve("model.safetensors.index.json");
-    Path single = folder.resolve("model.safetensors");
-    Map<String, Path> where = new LinkedHashMap<>();
-    if (Files.exists(index)) {
-      JsonNode map = JSON.readTree(index.toFile()).get("weight_map");
-      if (map == null || !map.isObject()) {
-        throw new IOException(index + ": has no weight_map object");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        Path shard = folder.resolve(e.getValue().asText());
-        if (!Files.exists(shard)) {
-          throw new IOException(index + ": tensor " + e.getKey() + " is in " + shard
-              + ", which does not exist");
-        }
-        where.put(e.getKey(), shard);
-      }
-      return where;
-    }
-    if (!Files.exists(single)) {
-      throw new IOException(folder + ": no model.safetensors and no model.safetensors.index.json");
-    }
-    try (SafeTensors st = SafeTensors.open(single)) {
-      for (String name : st.tensors().keySet()) {
-        where.put(name, single);
-      }
-    }
-    return where;
-  }
-
   /**
    * Loads every expected tensor of a checkpoint folder as float32 into {@code manager}, keyed by
    * Hub name in {@link #expected} order. Stops, naming the tensor and its file, at a missing,
@@ -140,73 +109,58 @@ public final class Qwen25VlWeights {
   public static LinkedHashMap<String, NDArray> load(
       Path folder, Qwen25VlConfig config, NDManager manager) throws IOException {
     LinkedHashMap<String, Shape> expected = expected(config);
-    Map<String, Path> stored = locate(folder);
-    // Hub name -> (stored name, file)
-    Map<String, String> storedName = new LinkedHashMap<>();
-    Map<String, Path> file = new LinkedHashMap<>();
-    List<String> unexpected = new ArrayList<>();
-    for (Map.Entry<String, Path> e : stored.entrySet()) {
-      String hub = hubName(e.getKey());
-      if (!expected.containsKey(hub)) {
-        unexpected.add(e.getKey() + " (in " + e.getValue().getFileName() + ")");
-        continue;
-      }
-      String previous = storedName.put(hub, e.getKey());
-      if (previous != null) {
-        throw new IOException(folder + ": tensor " + hub + " is stored twice, as " + previous
-            + " and as " + e.getKey());
-      }
-      file.put(hub, e.getValue());
-    }
-    if (!unexpected.isEmpty()) {
-      String why = config.tieWordEmbeddings() && unexpected.stream().anyMatch(
-          u -> u.startsWith("lm_head.weight")) ? " (tie_word_embeddings is true: the head is the"
-          + " embedding matrix, so no lm_head.weight is expected)" : "";
-      throw new IOException(folder + ": unexpected tensor(s) for " + config.numLayers()
-          + " text layers / " + config.vision().depth() + " vision blocks: " + unexpected + why);
-    }
-    List<String> missing = new ArrayList<>();
-    for (String name : expected.keySet()) {
-      if (!file.containsKey(name)) {
-        missing.add(name);
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new IOException(folder + ": missing tensor(s): " + missing
-          + (missing.contains("lm_head.weight") ? " (tie_word_embeddings is false, so the"
-              + " checkpoint needs its own lm_head.weight)" : ""));
-    }
-    // Shapes first, from the headers only: a bad checkpoint fails before any allocation.
-    Map<Path, SafeTensors> open = new TreeMap<>();
-    LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
-    try {
-      for (Path p : new java.util.LinkedHashSet<>(file.values())) {
-        open.put(p, SafeTensors.open(p));
-      }
-      for (Map.Entry<String, Shape> e : expected.entrySet()) {
-        SafeTensors st = open.get(file.get(e.getKey()));
-        String name = storedName.get(e.getKey());
-        if (!st.contains(name)) {
-          throw new IOException(st.file() + ": the index lists tensor " + name
-              + " in this file, but the file has no such tensor");
+    try (SafeTensorsFolder files = SafeTensorsFolder.open(folder)) {
+      // Hub name -> stored name (v5 in-memory names are renamed to the Hub's)
+      Map<String, String> storedName = new LinkedHashMap<>();
+      List<String> unexpected = new ArrayList<>();
+      for (String stored : files.names()) {
+        String hub = hubName(stored);
+        if (!expected.containsKey(hub)) {
+          unexpected.add(stored + " (in " + files.fileOf(stored).file().getFileName() + ")");
+          continue;
         }
-        long[] shape = st.info(name).shape();
+        String previous = storedName.put(hub, stored);
+        if (previous != null) {
+          throw new IOException(folder + ": tensor " + hub + " is stored twice, as " + previous
+              + " and as " + stored);
+        }
+      }
+      if (!unexpected.isEmpty()) {
+        String why = config.tieWordEmbeddings() && unexpected.stream().anyMatch(
+            u -> u.startsWith("lm_head.weight")) ? " (tie_word_embeddings is true: the head is the"
+            + " embedding matrix, so no lm_head.weight is expected)" : "";
+        throw new IOException(folder + ": unexpected tensor(s) for " + config.numLayers()
+            + " text layers / " + config.vision().depth() + " vision blocks: " + unexpected + why);
+      }
+      List<String> missing = new ArrayList<>();
+      for (String name : expected.keySet()) {
+        if (!storedName.containsKey(name)) {
+          missing.add(name);
+        }
+      }
+      if (!missing.isEmpty()) {
+        throw new IOException(folder + ": missing tensor(s): " + missing
+            + (missing.contains("lm_head.weight") ? " (tie_word_embeddings is false, so the"
+                + " checkpoint needs its own lm_head.weight)" : ""));
+      }
+      // Shapes first, from the headers only: a bad checkpoint fails before any allocation.
+      for (Map.Entry<String, Shape> e : expected.entrySet()) {
+        String name = storedName.get(e.getKey());
+        long[] shape = files.info(name).shape();
         if (!Arrays.equals(shape, e.getValue().getShape())) {
-          throw new IOException(st.file() + ": tensor " + name + " has shape "
+          throw new IOException(files.fileOf(name).file() + ": tensor " + name + " has shape "
               + Arrays.toString(shape) + " but the config needs " + e.getValue());
         }
       }
-      for (Map.Entry<String, Shape> e : expected.entrySet()) {
-        SafeTensors st = open.get(file.get(e.getKey()));
-        out.put(e.getKey(), st.loadFloat(storedName.get(e.getKey()), manager));
-      }
-      return out;
-    } catch (IOException | RuntimeException e) {
-      out.values().forEach(NDArray::close);
-      throw e;
-    } finally {
-      for (SafeTensors st : open.values()) {
-        st.close();
+      LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
+      try {
+        for (String hub : expected.keySet()) {
+          out.put(hub, files.loadFloat(storedName.get(hub), manager));
+        }
+        return out;
+      } catch (IOException | RuntimeException e) {
+        out.values().forEach(NDArray::close);
+        throw e;
       }
     }
   }
