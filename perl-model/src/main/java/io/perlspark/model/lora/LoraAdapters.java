@@ -207,7 +207,11 @@ public final class LoraAdapters implements AutoCloseable {
     return enabled;
   }
 
-  /** Off: {@link #apply} returns the base output (the reference policy). */
+  /**
+   * Off: {@link #apply} returns the base output (the reference policy). One switch for every
+   * thread: code that runs the policy and the reference at the same time in different threads
+   * (parallel inference) must use {@link #apply(String, NDArray, NDArray, boolean)} instead.
+   */
   public void setEnabled(boolean on) {
     this.enabled = on;
   }
@@ -221,8 +225,13 @@ public final class LoraAdapters implements AutoCloseable {
    * every y except -0.0, which becomes +0.0 (equal as numbers).
    */
   public NDArray apply(String moduleName, NDArray x, NDArray baseOutput) {
+    return apply(moduleName, x, baseOutput, enabled);
+  }
+
+  /** As {@link #apply(String, NDArray, NDArray)}, with the switch given per call (thread-safe). */
+  public NDArray apply(String moduleName, NDArray x, NDArray baseOutput, boolean on) {
     Pair p = pair(moduleName);
-    if (!enabled) {
+    if (!on) {
       return baseOutput;
     }
     // the activation is the first operand, so results attach to its manager, not to ours
