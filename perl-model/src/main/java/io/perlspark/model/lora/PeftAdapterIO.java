@@ -4,9 +4,11 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.perlspark.model.hub.SafeTensors;
@@ -75,8 +77,17 @@ public final class PeftAdapterIO {
   private static final Pattern KEY =
       Pattern.compile(Pattern.quote(PREFIX) + "(.+)\\.lora_([AB])\\.weight");
   private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /** Python's {@code json.dumps(indent=2)} layout: {@code "key": value}, one array item a line. */
+  private static final DefaultPrettyPrinter PYTHON_INDENT2 = new DefaultPrettyPrinter(
+      Separators.createDefaultInstance()
+          .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+          .withObjectEmptySeparator("")
+          .withArrayEmptySeparator(""))
+      .withObjectIndenter(new DefaultIndenter("  ", "\n"));
+  static {
+    PYTHON_INDENT2.indentArraysWith(new DefaultIndenter("  ", "\n"));
+  }
 
   private PeftAdapterIO() {}
 
@@ -126,7 +137,8 @@ public final class PeftAdapterIO {
         w.write(e.getKey(), e.getValue());
       }
     }
-    byte[] json = (JSON.writeValueAsString(configJson(config, baseModelNameOrPath)) + "\n")
+    byte[] json = (JSON.writer(PYTHON_INDENT2)
+        .writeValueAsString(configJson(config, baseModelNameOrPath)) + "\n")
         .getBytes(StandardCharsets.UTF_8);
     Path partial = dir.resolve(CONFIG_FILE + ".partial");
     Files.write(partial, json);

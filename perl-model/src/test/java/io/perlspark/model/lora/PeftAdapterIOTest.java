@@ -90,6 +90,22 @@ class PeftAdapterIOTest {
   }
 
   @Test
+  void configTextIsLaidOutAsPythonsJsonDumps() throws IOException {
+    // PEFT writes json.dumps(d, indent=2, sort_keys=True); checked against Python for these lines
+    LoraConfig c = LoraConfig.of(4, 16).withTargets(List.of("down_proj", "q_proj", "v_proj"))
+        .withExcludeVision(false);
+    try (LoraAdapters ad = trained(c)) {
+      PeftAdapterIO.write(tmp, ad, c, "base");
+      String text = Files.readString(tmp.resolve("adapter_config.json"));
+      assertTrue(text.startsWith("{\n  \"alpha_pattern\": {},\n  \"base_model_name_or_path\": \"base\",\n"),
+          text);
+      assertTrue(text.contains("\n  \"target_modules\": [\n    \"down_proj\",\n    \"q_proj\",\n"
+          + "    \"v_proj\"\n  ],\n"), text);
+      assertTrue(text.endsWith("\n  \"use_rslora\": false\n}\n"), text);
+    }
+  }
+
+  @Test
   void roundTripIsBitwiseInTheSameOrder() throws IOException {
     for (LoraConfig c : List.of(LoraConfig.of(4, 16), LoraConfig.of(4, 6.5).withRslora(true),
         LoraConfig.of(4, 8).withTargets(List.of("down_proj", "q_proj", "v_proj"))
