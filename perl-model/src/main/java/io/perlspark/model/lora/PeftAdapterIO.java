@@ -52,8 +52,8 @@ import java.util.regex.Pattern;
  *       target_modules (list or regex string), bias, use_rslora, use_dora, fan_in_fan_out,
  *       init_lora_weights, modules_to_save, rank_pattern, alpha_pattern, layers_to_transform,
  *       layers_pattern, base_model_name_or_path, revision, inference_mode (peft/config.py
- *       PeftConfig, peft/tuners/lora/config.py LoraConfig); written with sorted keys and indent 2
- *       as PEFT's {@code to_json_string} does. vLLM requires r, lora_alpha and target_modules,
+ *       PeftConfig, peft/tuners/lora/config.py LoraConfig); laid out as PEFT's save_pretrained
+ *       writes it, {@code json.dumps(d, indent=2, sort_keys=True)} (peft/config.py). vLLM requires r, lora_alpha and target_modules,
  *       and refuses modules_to_save and DoRA (vllm/lora/peft_helper.py); it reads use_rslora.
  *       Only fields that PEFT has had since rsLoRA (0.7) are written, so older readers do not
  *       meet unknown keys.
@@ -137,8 +137,9 @@ public final class PeftAdapterIO {
         w.write(e.getKey(), e.getValue());
       }
     }
-    byte[] json = (JSON.writer(PYTHON_INDENT2)
-        .writeValueAsString(configJson(config, baseModelNameOrPath)) + "\n")
+    // no newline at the end, as PEFT writes it
+    byte[] json = JSON.writer(PYTHON_INDENT2)
+        .writeValueAsString(configJson(config, baseModelNameOrPath))
         .getBytes(StandardCharsets.UTF_8);
     Path partial = dir.resolve(CONFIG_FILE + ".partial");
     Files.write(partial, json);

@@ -101,7 +101,7 @@ class PeftAdapterIOTest {
           text);
       assertTrue(text.contains("\n  \"target_modules\": [\n    \"down_proj\",\n    \"q_proj\",\n"
           + "    \"v_proj\"\n  ],\n"), text);
-      assertTrue(text.endsWith("\n  \"use_rslora\": false\n}\n"), text);
+      assertTrue(text.endsWith("\n  \"use_rslora\": false\n}"), text);
     }
   }
 
