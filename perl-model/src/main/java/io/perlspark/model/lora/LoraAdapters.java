@@ -92,6 +92,27 @@ public final class LoraAdapters implements AutoCloseable {
   }
 
   /**
+   * The modules a model adapts, from its weights' names and shapes (as in a Hub checkpoint:
+   * {@code <module>.weight -> [out, in]}), in the map's iteration order: every 2-D {@code .weight}
+   * whose module the config targets. Biases, norms (1-D) and untargeted modules are skipped.
+   */
+  public static List<Module> modulesOf(LoraConfig config, Map<String, long[]> weightShapes) {
+    List<Module> out = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : weightShapes.entrySet()) {
+      String name = e.getKey();
+      long[] shape = e.getValue();
+      if (!name.endsWith(".weight") || shape.length != 2) {
+        continue;
+      }
+      String module = name.substring(0, name.length() - ".weight".length());
+      if (config.targets(module)) {
+        out.add(new Module(module, shape[1], shape[0]));
+      }
+    }
+    return out;
+  }
+
+  /**
    * New adapters for {@code modules} (each must be targeted by {@code config}, names distinct),
    * initialised as PEFT does from {@code seed}, on {@code device}.
    */

@@ -281,6 +281,22 @@ class LoraAdaptersTest {
     }
   }
 
+  @Test
+  void modulesOfPicksTargetedLinearWeightsInCheckpointOrder() {
+    java.util.LinkedHashMap<String, long[]> w = new java.util.LinkedHashMap<>();
+    w.put("model.embed_tokens.weight", new long[] {100, 16});
+    w.put("model.layers.0.input_layernorm.weight", new long[] {16});
+    w.put("model.layers.0.self_attn.q_proj.weight", new long[] {16, 16});
+    w.put("model.layers.0.self_attn.q_proj.bias", new long[] {16});
+    w.put("model.layers.0.self_attn.k_proj.weight", new long[] {8, 16});
+    w.put("model.layers.0.mlp.down_proj.weight", new long[] {16, 24});
+    w.put("visual.blocks.0.mlp.down_proj.weight", new long[] {32, 64});
+    w.put("lm_head.weight", new long[] {100, 16});
+    assertEquals(List.of(new LoraAdapters.Module(Q, 16, 16), new LoraAdapters.Module(K, 16, 8),
+            new LoraAdapters.Module("model.layers.0.mlp.down_proj", 24, 16)),
+        LoraAdapters.modulesOf(LoraConfig.of(4, 8), w));
+  }
+
   static int[] bits(float[] v) {
     int[] out = new int[v.length];
     for (int i = 0; i < v.length; i++) {

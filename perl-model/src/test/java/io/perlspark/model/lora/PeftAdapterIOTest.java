@@ -198,7 +198,10 @@ class PeftAdapterIOTest {
       editConfig(tmp, cfg -> cfg.put("use_dora", false).put("r", 8));
       assertTrue(assertThrows(IOException.class, () -> PeftAdapterIO.read(tmp)).getMessage()
           .contains("must be [8, in]"));
-      editConfig(tmp, cfg -> cfg.put("r", 4));
+      editConfig(tmp, cfg -> cfg.put("r", 4).putArray("target_modules").add("q_proj").add("v_proj"));
+      assertTrue(assertThrows(IOException.class, () -> PeftAdapterIO.read(tmp)).getMessage()
+          .contains("model.layers.10.mlp.down_proj is not targeted"));
+      editConfig(tmp, cfg -> cfg.putArray("target_modules").add("q_proj").add("v_proj").add("down_proj"));
       try (PeftAdapterIO.Adapter ok = PeftAdapterIO.read(tmp)) {
         assertEquals(3, ok.adapters().modules().size(), "the edits were undone");
       }
