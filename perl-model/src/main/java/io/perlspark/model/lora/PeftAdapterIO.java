@@ -53,10 +53,11 @@ import java.util.regex.Pattern;
  *       init_lora_weights, modules_to_save, rank_pattern, alpha_pattern, layers_to_transform,
  *       layers_pattern, base_model_name_or_path, revision, inference_mode (peft/config.py
  *       PeftConfig, peft/tuners/lora/config.py LoraConfig); laid out as PEFT's save_pretrained
- *       writes it, {@code json.dumps(d, indent=2, sort_keys=True)} (peft/config.py). vLLM requires r, lora_alpha and target_modules,
- *       and refuses modules_to_save and DoRA (vllm/lora/peft_helper.py); it reads use_rslora.
- *       Only fields that PEFT has had since rsLoRA (0.7) are written, so older readers do not
- *       meet unknown keys.
+ *       writes it, {@code json.dumps(d, indent=2, sort_keys=True)} (peft/config.py). vLLM
+ *       requires r, lora_alpha and target_modules, and refuses modules_to_save and DoRA
+ *       (vllm/lora/peft_helper.py); it reads use_rslora. Newer optional fields (peft_version,
+ *       lora_bias, exclude_modules, ...) are left out: PEFT fills their defaults, and older
+ *       PEFT versions are spared keys they do not know (the version range was not checked).
  * </ul>
  *
  * <p>Weights are written as float32 by default: that is what was trained, so a reload is bit for
