@@ -106,6 +106,44 @@ public record PerlConfig(
     return c.problems();
   }
 
+  /**
+   * Settings with which a training run cannot learn, each naming its key (checked by {@code perl
+   * train} before any Spark work, on a config that {@link #validate() validates}):
+   *
+   * <ul>
+   *   <li>{@code rollout.n: 1} in a stage that never permutes: every GRPO group holds one response,
+   *       so every advantage is 0;
+   *   <li>permutation enabled with a slot list of one slot: it can never permute any sample.
+   * </ul>
+   *
+   * Problems that depend on the data (no sample with two images) are warned about when the stage
+   * starts, with counts.
+   */
+  public List<ConfigException.Problem> learningProblems() {
+    Checks c = new Checks();
+    for (int i = 0; i < stages.size(); i++) {
+      StageConfig s = stages.get(i);
+      if (s == null) {
+        continue;
+      }
+      String stage = "stages[" + i + "]";
+      PermutationConfig perm = s.effectivePermutation(this);
+      String permKey = s.permutation() != null ? stage + ".permutation" : "permutation";
+      String never = perm.neverPermutesBecause();
+      if (perm.enabled() && perm.copies() > 0 && never != null && never.contains("slots")) {
+        c.notAllowed(permKey + ".slots", perm.slots(), "names one slot, so no sample can ever be permuted (stage '"
+            + s.name() + "'); a permutation needs at least two slots, e.g. list:1,2 or all");
+      }
+      RolloutConfig rollout = s.effectiveRollout(this);
+      if (rollout.n() == 1 && never != null) {
+        String rolloutKey = s.rollout() != null ? stage + ".rollout" : "rollout";
+        c.notAllowed(rolloutKey + ".n", 1, "with " + never + " (stage '" + s.name() + "') every GRPO group holds one"
+            + " response, so every advantage is 0 and nothing is learned; use n >= 2, or permuted copies");
+      }
+    }
+    return c.problems();
+  }
+
   /** Throws a ConfigException listing every problem, or returns this config when valid. */
   public PerlConfig validate() {
     List<ConfigException.Problem> problems = problems();

@@ -67,6 +67,27 @@ public record PermutationConfig(
     return true;
   }
 
+  /**
+   * Why this setting can never make a permuted copy of any sample, or null when it can: disabled, no
+   * copies, a probability that is 0 throughout, or a slot list of fewer than two slots (a
+   * permutation needs two slots that may move).
+   */
+  public String neverPermutesBecause() {
+    if (!enabled) {
+      return "permutation.enabled is false";
+    }
+    if (copies == 0) {
+      return "permutation.copies is 0";
+    }
+    if (p0 == 0 && pMin == 0) {
+      return "permutation.p0 and pMin are 0";
+    }
+    if (slots != null && slots.startsWith("list:") && isValidSlots(slots) && !slots.contains(",")) {
+      return "permutation.slots " + slots + " names one slot";
+    }
+    return null;
+  }
+
   void check(Checks c, String path) {
     c.atLeast(Checks.join(path, "copies"), copies, 0);
     c.oneOf(Checks.join(path, "schedule"), schedule, SCHEDULES);

@@ -17,6 +17,9 @@ public enum RejectReason {
   IMAGE_PATH_OUTSIDE_ROOT,
   IMAGE_NOT_FOUND,
   DUPLICATE_ID,
+  /** Same prompt, images and answer as a row kept earlier (under another id). */
+  DUPLICATE_CONTENT,
+  PROMPT_TOO_LONG,
   BAD_ANSWER_KIND,
   ANSWER_NOT_PARSEABLE,
   BAD_OPTION_SLOTS;

@@ -36,9 +36,9 @@ public final class SampleValidator {
     if (s.prompt().isBlank()) {
       out.add(new Rejection(row, src, RejectReason.EMPTY_PROMPT, "prompt is blank"));
     } else if (s.prompt().length() > limits.maxPromptChars()) {
-      // RejectReason has no dedicated value for an over-long prompt; the row is malformed for training.
-      out.add(new Rejection(row, src, RejectReason.MALFORMED_ROW,
-          "prompt has " + s.prompt().length() + " characters; limit " + limits.maxPromptChars()));
+      out.add(new Rejection(row, src, RejectReason.PROMPT_TOO_LONG,
+          "prompt has " + s.prompt().length() + " characters; limit " + limits.maxPromptChars()
+              + " (--max-prompt-chars)"));
     }
     if (s.answer().isBlank()) {
       out.add(new Rejection(row, src, RejectReason.EMPTY_ANSWER, "answer is blank"));

@@ -328,4 +328,24 @@ class PerlConfigValidationTest {
     ConfigException e = assertThrows(ConfigException.class, bad::validate);
     assertEquals("stages[0].data[0].weight", e.key());
   }
+
+  private static PerlConfig stage(String... overrides) {
+    List<String> all = new java.util.ArrayList<>(List.of(overrides));
+    return ConfigLoader.fromYamlString("stages: [{name: s, steps: 5, data: [{path: d}]}]", all);
+  }
+
+  @Test
+  void settingsThatCannotLearnNameTheirKeys() {
+    assertTrue(stage().learningProblems().isEmpty(), stage().learningProblems().toString());
+    assertTrue(stage("rollout.n=1").learningProblems().isEmpty(), "n = 1 learns from the permuted copies");
+
+    for (String off : List.of("permutation.enabled=false", "permutation.copies=0", "permutation.p0=0")) {
+      List<ConfigException.Problem> p = stage("rollout.n=1", off).learningProblems();
+      assertEquals(1, p.size(), off + ": " + p);
+      assertEquals("rollout.n", p.get(0).key(), off);
+    }
+    List<ConfigException.Problem> slots = stage("permutation.slots=list:3").learningProblems();
+    assertEquals(List.of("permutation.slots"), slots.stream().map(ConfigException.Problem::key).toList());
+    assertTrue(stage("permutation.slots=list:1,3").learningProblems().isEmpty());
+  }
 }

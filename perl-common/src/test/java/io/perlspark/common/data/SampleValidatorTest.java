@@ -65,7 +65,7 @@ class SampleValidatorTest {
 
   @Test
   void promptOverTheLimitIsMalformed() {
-    Rejection r = only(valid(), LIMITS.withMaxPromptChars(10), RejectReason.MALFORMED_ROW);
+    Rejection r = only(valid(), LIMITS.withMaxPromptChars(10), RejectReason.PROMPT_TOO_LONG);
     assertTrue(r.detail().contains("limit 10"), r.detail());
   }
 

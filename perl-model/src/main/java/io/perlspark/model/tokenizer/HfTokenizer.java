@@ -158,6 +158,24 @@ public final class HfTokenizer implements TextTokenizer {
     return tokenizer.decode(kept, false);
   }
 
+  /**
+   * The text of token ids as Hugging Face's {@code decode(ids, skip_special_tokens=...)} gives it:
+   * with {@code skipSpecialTokens}, the added tokens marked special (e.g. {@code <|im_end|>},
+   * {@code <|endoftext|>}) are left out. Unlike {@link #decode(int[])}, pad ids are not treated
+   * specially and ids the tokenizer does not know (a model's vocabulary can be larger than the
+   * tokenizer's) are dropped, as the native decoder does.
+   */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    long[] all = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0) {
+        throw new IllegalArgumentException("token id " + ids[i] + " at index " + i + " is negative");
+      }
+      all[i] = ids[i];
+    }
+    return tokenizer.decode(all, skipSpecialTokens);
+  }
+
   @Override
   public int vocabSize() {
     return vocabSize;

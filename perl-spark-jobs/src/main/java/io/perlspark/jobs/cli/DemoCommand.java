@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"The whole embedded demo on local Spark: synth -> sft -> filter -> train (PeRL) -> eval,",
-        "then a table comparing the warm-started and the trained policy. Re-running continues where it stopped."})
+    description = {"Runs the whole embedded demo on local Spark and compares the policies.",
+        "",
+        "synth -> sft -> filter -> train (PeRL) -> eval, then a table comparing the warm-started",
+        "and the trained policy. Re-running continues where it stopped."})
 final class DemoCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

@@ -24,8 +24,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    description = {"Evaluate a policy checkpoint: accuracy per family and split, permutation consistency,",
-        "positional bias, format rate. Writes eval.json, eval.md and PNG plots."})
+    description = {"Evaluates a policy checkpoint on one or more splits.",
+        "",
+        "Accuracy per family and split, permutation consistency, positional bias and format rate;",
+        "writes eval.json, eval.md and PNG plots."})
 final class EvalCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;

@@ -14,7 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "filter", mixinStandardHelpOptions = true,
-    description = {"Offline difficulty filter: the policy answers each prompt filter.offline.rollouts times;",
+    description = {"Removes prompts that are too easy or too hard for the policy.",
+        "",
+        "Offline difficulty filter: the policy answers each prompt filter.offline.rollouts times;",
         "prompts with a pass rate outside [filter.offline.minAcc, maxAcc] are removed."})
 final class FilterCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;

@@ -15,8 +15,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "permute", mixinStandardHelpOptions = true,
-    description = {"Offline permutation augmentation: each row of a prepared dataset becomes itself plus",
-        "k permuted copies (images reordered, text unchanged, answer remapped) sharing a group id."})
+    description = {"Adds k image-permuted copies of each row of a prepared dataset.",
+        "",
+        "Offline permutation augmentation: each row becomes itself plus k copies with the images",
+        "reordered, the text unchanged and the answer remapped, all sharing one group id."})
 final class PermuteCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 
@@ -71,7 +73,8 @@ final class PermuteCommand implements Callable<Integer> {
         Dataset<Row> result = new PermutationTransform(permuter).transform(session, session.read().parquet(data), step, 1);
         result.write().parquet(output.staged("data"));
         output.commit();
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        // Throwable: a failed Spark job throws SparkException, which is no RuntimeException.
         output.abort();
         throw e;
       }

@@ -2,6 +2,7 @@ package io.perlspark.jobs.cli;
 
 import io.perlspark.common.data.ValidationLimits;
 import io.perlspark.jobs.prepare.ColumnMapping;
+import io.perlspark.jobs.prepare.IdFrom;
 import io.perlspark.jobs.prepare.IncrementalSummary;
 import io.perlspark.jobs.prepare.PrepareJob;
 import io.perlspark.jobs.prepare.PrepareOptions;
@@ -15,8 +16,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true,
-    description = {"Validate a multi-image dataset (HF/EasyR1/verl Parquet, or JSONL + image root),",
-        "embed and check its images, and write canonical sharded Parquet plus a rejects table."})
+    description = {"Validates a multi-image dataset and writes it as canonical Parquet with a rejects table.",
+        "",
+        "Reads HF/EasyR1/verl Parquet or JSONL (also .jsonl.gz) with an image root, embeds and checks",
+        "the images, and writes data/ (canonical sharded Parquet), rejects/ (row_id, row_number counted",
+        "from 1, source_file, reason, detail), lineage/ (id, source file, row, content SHA-256) and",
+        "summary.json. Every row read is kept or rejected with its reason. An input file that cannot be",
+        "read, or a --map column the input does not have, stops the run (exit 2) before anything is written."})
 final class PrepareCommand implements Callable<Integer> {
   private static final long MAX_IMAGE_BYTES = Integer.MAX_VALUE - 8;
 
@@ -48,8 +54,21 @@ final class PrepareCommand implements Callable<Integer> {
   @Option(names = "--max-image-bytes", defaultValue = "" + ValidationLimits.DEFAULT_MAX_IMAGE_BYTES)
   long maxImageBytes;
 
-  @Option(names = "--resize", defaultValue = "none", description = "none | fit:N (scale larger images down to N px)")
+  @Option(names = "--resize", defaultValue = "none",
+      description = "none | fit:N: scale larger images down to N px; applied before --max-pixels (default: ${DEFAULT-VALUE})")
   String resize;
+
+  @Option(names = "--max-prompt-chars", defaultValue = "" + ValidationLimits.DEFAULT_MAX_PROMPT_CHARS,
+      description = "longest prompt in characters; longer ones are rejected as prompt_too_long (default: ${DEFAULT-VALUE})")
+  int maxPromptChars;
+
+  @Option(names = "--id-from", defaultValue = "auto",
+      description = {"where row ids come from (default: ${DEFAULT-VALUE}): auto = the id column when the input has one,",
+          "else row; column = the id column (--map id=COLUMN); row = <file>#<row> (the file's path below",
+          "its input folder, the 1-based row); content = sha256-<16 hex> of prompt, answer and images",
+          "(exact duplicates become duplicate_id). With column or row ids, exact duplicates are",
+          "rejected as duplicate_content"})
+  String idFrom;
 
   @Option(names = "--answer-kind", defaultValue = "auto",
       description = "answer kind for rows without one: auto | option_letter | number | image_index | yes_no | text | ordering")
@@ -84,12 +103,13 @@ final class PrepareCommand implements Callable<Integer> {
     }
     ValidationLimits limits;
     try {
-      limits = ValidationLimits.defaults().withMaxImages(maxImages).withMaxPixels(maxPixels).withMaxImageBytes(maxImageBytes);
+      limits = ValidationLimits.defaults().withMaxImages(maxImages).withMaxPixels(maxPixels).withMaxImageBytes(maxImageBytes)
+          .withMaxPromptChars(maxPromptChars);
     } catch (IllegalArgumentException e) {
       throw new PerlUserException(e.getMessage(), e);
     }
     PrepareOptions o = new PrepareOptions(inputs, format, imageRoot, out, ColumnMapping.parse(map), limits,
-        ResizePolicy.parse(resize), shards, answerKind, overwrite);
+        ResizePolicy.parse(resize), shards, answerKind, overwrite, IdFrom.parse(idFrom));
     try (SparkSessions.Scoped session = SparkSessions.scoped("perl prepare", spark.master)) {
       if (incremental) {
         IncrementalSummary s = PrepareJob.runIncremental(session.session(), o);
@@ -98,7 +118,7 @@ final class PrepareCommand implements Callable<Integer> {
       }
       PrepareSummary s = PrepareJob.run(session.session(), o);
       System.out.println(s.toTable());
-      System.out.println("wrote " + out + "/data and " + out + "/rejects");
+      System.out.println("wrote " + out + "/data, " + out + "/rejects and " + out + "/lineage");
       return 0;
     }
   }

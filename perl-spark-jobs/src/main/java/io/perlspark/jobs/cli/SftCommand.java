@@ -12,8 +12,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sft", mixinStandardHelpOptions = true,
-    description = {"Supervised warm start on rows with a 'response' (e.g. the synth sft split), data-parallel",
-        "on Spark. The model sizes, seed and AdamW settings come from the run config."})
+    description = {"Warm-starts a policy by supervised training on rows with a response.",
+        "",
+        "Data-parallel on Spark (e.g. on the synth sft split). The model, seed and AdamW settings",
+        "come from the run config."})
 final class SftCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;

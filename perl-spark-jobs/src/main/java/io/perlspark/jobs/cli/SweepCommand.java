@@ -14,8 +14,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = {"Run a grid of train + eval cells (e.g. the PeRL ablation) and write one results table",
-        "(CSV, Markdown, PNG) with mean ± std over seeds. Re-running skips finished cells."})
+    description = {"Runs a grid of train and eval cells and writes one results table.",
+        "",
+        "For example the PeRL ablation: CSV, Markdown and PNG with mean ± std over seeds.",
+        "Re-running skips finished cells."})
 final class SweepCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

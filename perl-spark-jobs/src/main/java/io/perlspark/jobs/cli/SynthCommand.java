@@ -13,8 +13,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "synth", mixinStandardHelpOptions = true,
-    description = {"Write the built-in synthetic multi-image benchmark (coloured shapes) as canonical Parquet:",
-        "a position-biased train split, a balanced eval split and an SFT slice with reasoning traces."})
+    description = {"Writes the built-in synthetic multi-image benchmark as canonical Parquet.",
+        "",
+        "Coloured shapes in a position-biased train split, a balanced eval split and an SFT slice",
+        "with reasoning traces."})
 final class SynthCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
 

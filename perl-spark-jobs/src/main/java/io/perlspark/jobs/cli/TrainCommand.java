@@ -12,8 +12,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = {"PeRL / GRPO training on Spark: rollouts on executors, permutation groups, online",
-        "filtering, distributed gradients, AdamW on the driver; checkpoints and metrics in run.outputDir."})
+    description = {"Trains a policy with PeRL or GRPO on Spark.",
+        "",
+        "Rollouts run on executors, the original prompt and its permuted copies form one group, the",
+        "online filter drops groups without signal, gradients are summed on the driver and AdamW",
+        "updates the policy. Checkpoints and metrics go to run.outputDir. A run in which no step",
+        "updated the policy (every group dropped) exits with code 3 unless --allow-no-update."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin SparkOptions spark;
   @Mixin ConfigOptions config;
@@ -25,8 +29,30 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no console progress bar")
   boolean noProgress;
 
+  @Option(names = "--allow-no-update",
+      description = "exit 0 even when no step updated the policy (e.g. a smoke run on data without signal)")
+  boolean allowNoUpdate;
+
+  /** Exit code of a run that finished without ever updating the policy. */
+  static final int NO_UPDATE = 3;
+
   @Option(names = "--test-fail-rollout-once", hidden = true, description = "STEP:PARTITION (tests only)")
   String failOnce;
+
+  /**
+   * A run whose steps never updated the policy finished without training: said on the console, and
+   * exit code {@link #NO_UPDATE} unless the user asked for that.
+   */
+  static int noUpdateCheck(PerlTrainer.Result r, boolean allowed) {
+    if (r.steps() == 0 || r.stepsUpdated() > 0) {
+      return 0;
+    }
+    System.err.println("perl train: no step of this run updated the policy (" + r.steps() + " steps; every group was"
+        + " dropped by the online filter: no reward variance). The parameters are unchanged. Check the data's"
+        + " difficulty (perl filter), rollout.n, the permutation settings and filter.online"
+        + (allowed ? "" : "; pass --allow-no-update to accept such a run"));
+    return allowed ? 0 : NO_UPDATE;
+  }
 
   @Override
   public Integer call() {
@@ -40,7 +66,7 @@ final class TrainCommand implements Callable<Integer> {
       PerlTrainer.Result r = new PerlTrainer(session, cfg,
           new PerlTrainer.Options(resume, failOnce, Validations.forConfig(session, cfg), !noProgress)).run();
       System.out.println("trained " + r.steps() + " steps; checkpoints, metrics.jsonl and rollouts.jsonl in " + r.outputDir());
-      return 0;
+      return noUpdateCheck(r, allowNoUpdate);
     } finally {
       session.stop();
     }

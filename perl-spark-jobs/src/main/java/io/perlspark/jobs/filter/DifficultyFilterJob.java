@@ -92,7 +92,8 @@ public final class DifficultyFilterJob {
     } catch (IOException e) {
       out.abort();
       throw new UncheckedIOException(e);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Throwable: a failed Spark job throws SparkException, which is no RuntimeException.
       out.abort();
       throw e;
     } finally {

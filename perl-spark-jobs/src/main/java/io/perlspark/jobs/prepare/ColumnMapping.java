@@ -19,6 +19,8 @@ public final class ColumnMapping implements Serializable {
       "family", "data_source", "stage_tags", "response");
 
   private final Map<String, String> columns;
+  /** Fields the user mapped with --map (their columns must exist in the input). */
+  private final java.util.Set<String> explicit = new java.util.LinkedHashSet<>();
 
   private ColumnMapping(Map<String, String> columns) {
     this.columns = columns;
@@ -46,11 +48,17 @@ public final class ColumnMapping implements Serializable {
         throw new PerlUserException("--map " + e + ": unknown field '" + field + "'; fields: " + String.join(", ", FIELDS));
       }
       mapping.columns.put(field, e.substring(eq + 1).trim());
+      mapping.explicit.add(field);
     }
     return mapping;
   }
 
   public String column(String field) {
     return columns.get(field);
+  }
+
+  /** The fields given with {@code --map}, in the order given. */
+  public List<String> explicitFields() {
+    return List.copyOf(explicit);
   }
 }

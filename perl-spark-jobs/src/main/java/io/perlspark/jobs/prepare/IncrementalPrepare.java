@@ -138,6 +138,8 @@ final class IncrementalPrepare {
       return new IncrementalSummary(n, fresh.size(), before, recovered, counts, totals(now, t0), now.size());
     } catch (IOException e) {
       throw new PerlUserException("--out " + o.output() + ": " + e.getMessage(), e);
+    } catch (Exception e) {
+      throw PrepareJob.userError(e);
     }
   }
 
@@ -211,6 +213,12 @@ final class IncrementalPrepare {
         fs.delete(e.getValue(), true);
       }
     }
+    for (Map.Entry<Integer, Path> e : batchDirs(new Path(out, "lineage")).entrySet()) {
+      if (!listed.containsKey(e.getKey())) {
+        LOG.warn("removing {}: its batch was never committed (the run was interrupted)", e.getValue());
+        fs.delete(e.getValue(), true);
+      }
+    }
     for (Map.Entry<Integer, Path> e : batchDirs(rejects).entrySet()) {
       if (!listed.containsKey(e.getKey())) {
         LOG.warn("removing {}: its batch was never committed (the run was interrupted)", e.getValue());
@@ -280,7 +288,8 @@ final class IncrementalPrepare {
         earlier = spark.read().option("basePath", data.toString()).parquet(dirs).select("id", "batch");
       }
       PrepareJob.Counts c = PrepareJob.process(spark, o, in, PrepareJob.qualifiedImageRoot(o.imageRoot(), conf), earlier,
-          new Path(staging, "data").toString(), new Path(staging, "rejects").toString());
+          new Path(staging, "data").toString(), new Path(staging, "rejects").toString(),
+          new Path(staging, "lineage").toString());
       Batch batch = new Batch(n, Instant.now().toString(), c.read(), c.kept(), c.rejectedByReason(),
           (System.nanoTime() - t0) / 1e9, in.files());
       writeJson(new Path(new Path(staging, "data"), BATCH_RECORD), batchJson(batch));
@@ -292,12 +301,15 @@ final class IncrementalPrepare {
       fs.mkdirs(data);
       fs.mkdirs(rejects);
       rename(new Path(staging, "rejects"), new Path(rejects, dirName(n)));
+      Path lineage = new Path(out, "lineage");
+      fs.mkdirs(lineage);
+      rename(new Path(staging, "lineage"), new Path(lineage, dirName(n)));
       rename(new Path(staging, "data"), new Path(data, dirName(n)));
       crashPoint.accept("data-renamed");
       delete(staging);
       return batch;
-    } catch (IOException | RuntimeException e) {
-      // An Error (a simulated crash in tests, or OOM) skips this like a real crash would.
+    } catch (Exception e) {
+      // Exception, not only RuntimeException: Spark's SparkException is a checked one. An Error (a simulated crash in tests, or OOM) skips this like a real crash would.
       delete(staging);
       throw e;
     }
@@ -375,7 +387,7 @@ final class IncrementalPrepare {
     n.put("seconds", b.seconds());
     ArrayNode files = n.putArray("files");
     for (InputFiles.InputFile f : b.files()) {
-      files.addObject().put("path", f.path()).put("size", f.size()).put("modified", f.modified());
+      files.addObject().put("path", f.path()).put("key", f.key()).put("size", f.size()).put("modified", f.modified());
     }
     return n;
   }
@@ -385,7 +397,9 @@ final class IncrementalPrepare {
     n.path("rejected_by_reason").properties().forEach(e -> byReason.put(e.getKey(), e.getValue().asLong()));
     List<InputFiles.InputFile> files = new ArrayList<>();
     for (JsonNode f : n.path("files")) {
-      files.add(new InputFiles.InputFile(f.path("path").asText(), f.path("size").asLong(), f.path("modified").asLong()));
+      String path = f.path("path").asText();
+      files.add(new InputFiles.InputFile(path, f.path("size").asLong(), f.path("modified").asLong(),
+          f.path("key").asText(new Path(path).getName())));
     }
     return new Batch(n.path("batch").asInt(), n.path("committed_at").asText(), n.path("read").asLong(),
         n.path("kept").asLong(), byReason, n.path("seconds").asDouble(), files);

@@ -25,8 +25,16 @@ import org.apache.hadoop.fs.RemoteIterator;
 final class InputFiles {
   private InputFiles() {}
 
-  /** One input file as seen when listed: its qualified path, length and modification time (ms). */
-  record InputFile(String path, long size, long modified) implements Serializable {}
+  /**
+   * One input file as seen when listed: its qualified path, length and modification time (ms), and
+   * its name relative to the input it was listed under (the file name for a file named directly):
+   * row ids derived from file and row use that name, so they do not depend on where the data sits.
+   */
+  record InputFile(String path, long size, long modified, String key) implements Serializable {
+    InputFile(String path, long size, long modified) {
+      this(path, size, modified, new Path(path).getName());
+    }
+  }
 
   /** The files and the format they are read as ({@code jsonl} or {@code parquet}). */
   record Listing(List<InputFile> files, String format) {}
@@ -43,14 +51,18 @@ final class InputFiles {
         }
         for (FileStatus m : matches) {
           if (m.isFile()) {
-            add(files, m);
+            add(files, m, m.getPath().getName());
             continue;
           }
           List<FileStatus> inFolder = folder(fs, m.getPath(), format);
           if (inFolder.isEmpty()) {
             throw new PerlUserException("--input " + input + ": no " + wanted(format) + " files under " + m.getPath());
           }
-          inFolder.forEach(f -> add(files, f));
+          String root = m.getPath().toUri().getPath();
+          for (FileStatus f : inFolder) {
+            String below = f.getPath().toUri().getPath().substring(root.length());
+            add(files, f, below.startsWith("/") ? below.substring(1) : below);
+          }
         }
       } catch (IOException e) {
         throw new PerlUserException("--input " + input + ": cannot list: " + e.getMessage(), e);
@@ -60,9 +72,9 @@ final class InputFiles {
     return new Listing(list, format.equals("auto") ? detect(list) : format);
   }
 
-  private static void add(Map<String, InputFile> files, FileStatus st) {
+  private static void add(Map<String, InputFile> files, FileStatus st, String key) {
     String path = st.getPath().toString();
-    files.putIfAbsent(path, new InputFile(path, st.getLen(), st.getModificationTime()));
+    files.putIfAbsent(path, new InputFile(path, st.getLen(), st.getModificationTime(), key));
   }
 
   /**
@@ -102,6 +114,9 @@ final class InputFiles {
 
   private static boolean matches(String name, String format) {
     String n = name.toLowerCase(Locale.ROOT);
+    if (n.endsWith(".gz")) {
+      n = n.substring(0, n.length() - 3);
+    }
     boolean json = n.endsWith(".jsonl") || n.endsWith(".json");
     boolean parquet = n.endsWith(".parquet");
     return switch (format) {
@@ -113,9 +128,9 @@ final class InputFiles {
 
   private static String wanted(String format) {
     return switch (format) {
-      case "jsonl" -> ".jsonl/.json";
+      case "jsonl" -> ".jsonl/.json (or .gz)";
       case "parquet" -> "Parquet";
-      default -> ".parquet, .jsonl or .json";
+      default -> ".parquet, .jsonl or .json (or .jsonl.gz)";
     };
   }
 

@@ -68,9 +68,24 @@ public final class PrepareJob {
     fields.add(DataTypes.createStructField("_row_id", DataTypes.StringType, true));
     fields.add(DataTypes.createStructField("_reason", DataTypes.StringType, true));
     fields.add(DataTypes.createStructField("_detail", DataTypes.StringType, true));
+    fields.add(DataTypes.createStructField("_content", DataTypes.StringType, true));
+    fields.add(DataTypes.createStructField("_file_error", DataTypes.StringType, true));
     RESULT = DataTypes.createStructType(fields);
   }
 
+  /**
+   * Where each kept row came from ({@code lineage/}, next to {@code data/}): its id, the input file,
+   * the 1-based row number (JSONL: physical line) and the SHA-256 of its content. Kept apart from the
+   * canonical data so the training schema stays the same.
+   */
+  public static final StructType LINEAGE = DataTypes.createStructType(new StructField[] {
+    DataTypes.createStructField("id", DataTypes.StringType, false),
+    DataTypes.createStructField("source_file", DataTypes.StringType, false),
+    DataTypes.createStructField("row_number", DataTypes.LongType, false),
+    DataTypes.createStructField("content_sha256", DataTypes.StringType, false)
+  });
+
+  /** The rejects table; {@code row_number} counts from 1 (JSONL: the physical line; Parquet: the row in its file). */
   public static final StructType REJECTS = DataTypes.createStructType(new StructField[] {
     DataTypes.createStructField("row_id", DataTypes.StringType, true),
     DataTypes.createStructField("row_number", DataTypes.LongType, false),
@@ -86,15 +101,61 @@ public final class PrepareJob {
     try {
       InputFiles.Listing in = InputFiles.list(o.inputs(), o.format(), hadoop);
       Counts c = process(spark, o, in, qualifiedImageRoot(o.imageRoot(), hadoop), null, out.staged("data"),
-          out.staged("rejects"));
+          out.staged("rejects"), out.staged("lineage"));
       PrepareSummary summary = new PrepareSummary(c.read(), c.kept(), c.rejectedByReason(), (System.nanoTime() - t0) / 1e9,
-          out.stagedSize());
+          out.stagedSize(), c.idFrom().wireName());
       out.writeStagedText("summary.json", summaryJson(summary, o));
       out.commit();
       return summary;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Spark's SparkException is a checked exception in Java's eyes and not a RuntimeException:
+      // whatever failed, nothing half-written may remain.
       out.abort();
-      throw e;
+      throw userError(e);
+    }
+  }
+
+  /**
+   * A failed Spark job whose cause is an input file that could not be read becomes one line naming
+   * the file; anything else is rethrown unchanged.
+   */
+  static RuntimeException userError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PerlUserException u) {
+        return u;
+      }
+      if (t instanceof InputReadException r) {
+        return new PerlUserException(r.getMessage(), e);
+      }
+    }
+    java.util.regex.Matcher failedRead = FAILED_READ.matcher(String.valueOf(e.getMessage()));
+    if (failedRead.find()) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      return new PerlUserException("--input: " + failedRead.group(1) + " cannot be read (" + InputProbe.message(root)
+          + "); nothing was written (remove the file from the input, or fix it, and run again)", e);
+    }
+    if (e instanceof RuntimeException r) {
+      return r;
+    }
+    if (e instanceof Error err) {
+      throw err;
+    }
+    return new IllegalStateException(e.getMessage(), e);
+  }
+
+  /** Spark's error for a file its reader failed on (error class FAILED_READ_FILE). */
+  private static final java.util.regex.Pattern FAILED_READ =
+      java.util.regex.Pattern.compile("FAILED_READ_FILE[^\\n]*? reading file (\\S+?)\\.?\\s");
+
+  /** An input file that failed while its rows were read (after the probe found it readable). */
+  static final class InputReadException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InputReadException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 
@@ -107,7 +168,7 @@ public final class PrepareJob {
   }
 
   /** What {@link #process} wrote: every row read is kept or rejected with a reason. */
-  record Counts(long read, long kept, Map<String, Long> rejectedByReason) {}
+  record Counts(long read, long kept, Map<String, Long> rejectedByReason, IdFrom idFrom) {}
 
   /**
    * Reads, converts and validates {@code in}, and writes the kept rows to {@code dataPath} and the
@@ -117,15 +178,25 @@ public final class PrepareJob {
    *     a valid row with such an id is rejected as a duplicate
    */
   static Counts process(SparkSession spark, PrepareOptions o, InputFiles.Listing in, String imageRoot,
-      Dataset<Row> earlier, String dataPath, String rejectsPath) {
-    RecordConverter converter = new RecordConverter(o.mapping(), o.limits(), o.resize(), imageRoot, o.defaultAnswerKind());
-    SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
+      Dataset<Row> earlier, String dataPath, String rejectsPath, String lineagePath) {
     List<String> files = in.files().stream().map(InputFiles.InputFile::path).toList();
+    List<InputProbe.FileProbe> probes = InputProbe.probe(spark, files, in.format());
+    InputProbe.requireReadable(probes, in.format());
+    IdFrom idFrom = checkColumns(o, InputProbe.columns(probes), in.format());
+    RecordConverter converter = new RecordConverter(o.mapping(), o.limits(), o.resize(), imageRoot,
+        o.defaultAnswerKind(), idFrom);
+    SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
+    Map<String, String> keys = new LinkedHashMap<>();
+    in.files().forEach(f -> keys.put(f.path(), f.key()));
     JavaRDD<Row> results = in.format().equals("jsonl")
-        ? readJsonl(spark, files, converter, conf)
-        : readParquet(spark, files, converter, conf);
+        ? readJsonl(spark, in.files(), converter, conf)
+        : readParquet(spark, probes, keys, converter, conf);
     Dataset<Row> all = spark.createDataFrame(results, RESULT).persist();
     try {
+      List<Row> broken = all.filter(col("_file_error").isNotNull()).select("_file_error").limit(1).collectAsList();
+      if (!broken.isEmpty()) {
+        throw new PerlUserException(broken.get(0).getString(0) + "; nothing was written");
+      }
       Dataset<Row> valid = all.filter(col("_reason").isNull());
       Dataset<Row> rejects = all.filter(col("_reason").isNotNull()).select(
           col("_row_id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
@@ -140,19 +211,38 @@ public final class PrepareJob {
                 .as("detail")));
         valid = joined.filter(col("_earlier_id").isNull()).drop("_earlier_id", "_earlier_batch");
       }
-      // The first occurrence of an id (by file, then row) is kept; later ones are rejected.
-      Dataset<Row> ranked = valid.withColumn("_rank",
-          row_number().over(Window.partitionBy("id").orderBy("_source_file", "_row_number"))).persist();
-      Dataset<Row> kept = ranked.filter(col("_rank").equalTo(1)).select(SampleSchema.columns())
+      // The first occurrence of an id (by file, then row) is kept; later ones are rejected. Among
+      // rows with distinct ids, the first of each exact content is kept and later copies rejected.
+      Dataset<Row> ranked = valid
+          .withColumn("_rank", row_number().over(Window.partitionBy("id").orderBy("_source_file", "_row_number")))
+          .withColumn("_content_rank", row_number().over(
+              Window.partitionBy("_content", "_rank").orderBy("_source_file", "_row_number")))
+          .persist();
+      Dataset<Row> firsts = ranked.filter(col("_rank").equalTo(1).and(col("_content_rank").equalTo(1)));
+      Dataset<Row> kept = firsts.select(SampleSchema.columns())
           .repartitionByRange(o.shards(), col("id")).sortWithinPartitions("id");
       Dataset<Row> duplicates = ranked.filter(col("_rank").gt(1)).select(
           col("id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
           lit(RejectReason.DUPLICATE_ID.wireName()).as("reason"),
-          lit("id already seen earlier in the input (first occurrence kept)").as("detail"));
-      rejects = rejects.unionByName(duplicates).repartition(1).sortWithinPartitions("source_file", "row_number");
+          lit(idFrom == IdFrom.CONTENT
+              ? "same prompt, images and answer as a row seen earlier in the input (first occurrence kept)"
+              : "id already seen earlier in the input (first occurrence kept)").as("detail"));
+      Dataset<Row> sameContent = ranked.filter(col("_rank").equalTo(1).and(col("_content_rank").gt(1))).select(
+          col("id").as("row_id"), col("_row_number").as("row_number"), col("_source_file").as("source_file"),
+          lit(RejectReason.DUPLICATE_CONTENT.wireName()).as("reason"),
+          lit("same prompt, images and answer as a row seen earlier in the input under another id (first kept)")
+              .as("detail"));
+      rejects = rejects.unionByName(duplicates).unionByName(sameContent)
+          .repartition(1).sortWithinPartitions("source_file", "row_number");
 
       spark.createDataFrame(kept.rdd(), SampleSchema.SCHEMA).write().parquet(dataPath);
       rejects.write().parquet(rejectsPath);
+      if (lineagePath != null) {
+        Dataset<Row> lineage = firsts.select(col("id"), col("_source_file").as("source_file"),
+            col("_row_number").as("row_number"), col("_content").as("content_sha256"))
+            .repartition(1).sortWithinPartitions("source_file", "row_number");
+        spark.createDataFrame(lineage.rdd(), LINEAGE).write().parquet(lineagePath);
+      }
 
       long read = all.count();
       Map<String, Long> byReason = new TreeMap<>();
@@ -161,10 +251,51 @@ public final class PrepareJob {
       }
       long keptCount = spark.read().parquet(dataPath).count();
       ranked.unpersist();
-      return new Counts(read, keptCount, byReason);
+      return new Counts(read, keptCount, byReason, idFrom);
     } finally {
       all.unpersist();
     }
+  }
+
+  /**
+   * Checks the input's columns against the mapping before any row is read, and decides where ids come
+   * from: a {@code --map} column the input lacks, or an input with neither the prompt nor the answer
+   * column, stops here with the available columns listed (JSONL columns come from a sample of rows).
+   */
+  static IdFrom checkColumns(PrepareOptions o, java.util.Set<String> columns, String format) {
+    ColumnMapping m = o.mapping();
+    if (columns.isEmpty()) {
+      // No row could be parsed in the sample: every row will be rejected with its own reason.
+      return o.idFrom() == IdFrom.AUTO ? IdFrom.COLUMN : o.idFrom();
+    }
+    String available = String.join(", ", columns);
+    String where = format.equals("jsonl") ? " in the sampled rows of the input" : " in the input";
+    for (String field : m.explicitFields()) {
+      String column = m.column(field);
+      if (!columns.contains(column)) {
+        throw new PerlUserException("--map " + field + "=" + column + ": there is no column '" + column + "'" + where
+            + "; columns: " + available);
+      }
+    }
+    for (String field : List.of("prompt", "answer")) {
+      String column = m.column(field);
+      if (!columns.contains(column)) {
+        throw new PerlUserException("no column '" + column + "' for the " + field + where + "; columns: " + available
+            + "; map one with --map " + field + "=COLUMN");
+      }
+    }
+    boolean hasId = columns.contains(m.column("id"));
+    return switch (o.idFrom()) {
+      case AUTO -> hasId ? IdFrom.COLUMN : IdFrom.ROW;
+      case COLUMN -> {
+        if (!hasId) {
+          throw new PerlUserException("--id-from column: there is no id column '" + m.column("id") + "'" + where
+              + "; columns: " + available + "; map one with --map id=COLUMN, or use --id-from row|content");
+        }
+        yield IdFrom.COLUMN;
+      }
+      default -> o.idFrom();
+    };
   }
 
   /**
@@ -181,18 +312,20 @@ public final class PrepareJob {
       if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
         throw new PerlUserException("--image-root " + imageRoot + ": not an existing folder");
       }
-      return fs.makeQualified(p).toString();
+      // As an encoded URI string: a Path's toString() decodes, and re-parsing would turn a literal
+      // "%41" in a folder name into "A".
+      return fs.makeQualified(p).toUri().toString();
     } catch (IOException e) {
       throw new PerlUserException("--image-root " + imageRoot + ": " + e.getMessage(), e);
     }
   }
 
-  private static JavaRDD<Row> readJsonl(SparkSession spark, List<String> files, RecordConverter converter,
-      SerializableConfiguration conf) {
+  private static JavaRDD<Row> readJsonl(SparkSession spark, List<InputFiles.InputFile> files,
+      RecordConverter converter, SerializableConfiguration conf) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     // A whole file per task so that every row gets its exact line number; large inputs come sharded.
     int slices = Math.max(1, Math.min(files.size(), 8 * jsc.defaultParallelism()));
-    return jsc.parallelize(files, slices).flatMap(f -> new JsonlRows(f, converter, conf.value()));
+    return jsc.parallelize(files, slices).flatMap(f -> new JsonlRows(f.path(), f.key(), converter, conf.value()));
   }
 
   /**
@@ -207,6 +340,7 @@ public final class PrepareJob {
         .build();
 
     private final String file;
+    private final String key;
     private final RecordConverter converter;
     private final Configuration hadoop;
     private InputStream in;
@@ -214,8 +348,9 @@ public final class PrepareJob {
     private Row next;
     private boolean done;
 
-    JsonlRows(String file, RecordConverter converter, Configuration hadoop) {
+    JsonlRows(String file, String key, RecordConverter converter, Configuration hadoop) {
       this.file = file;
+      this.key = key;
       this.converter = converter;
       this.hadoop = hadoop;
     }
@@ -241,14 +376,13 @@ public final class PrepareJob {
     private Row advance() {
       try {
         if (in == null) {
-          org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
-          in = new BufferedInputStream(p.getFileSystem(hadoop).open(p), 1 << 16);
+          in = InputProbe.openText(new org.apache.hadoop.fs.Path(file), hadoop);
         }
         byte[] bytes;
-        while ((bytes = nextLine(in)) != null) {
+        while ((bytes = InputProbe.JsonlLines.next(in)) != null) {
           line++;
           if (line == 1) {
-            bytes = withoutBom(bytes);
+            bytes = InputProbe.JsonlLines.withoutBom(bytes);
           }
           Row row = parse(bytes);
           if (row != null) {
@@ -259,7 +393,22 @@ public final class PrepareJob {
         done = true;
         return null;
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException("cannot read " + file + " after line " + line, e);
+        // Not a task failure (Spark would log a stack trace and retry): a marker row, after which
+        // the driver stops the job naming the file.
+        done = true;
+        closeQuietly();
+        return fileError(file, line, "--input: " + file + " cannot be read after line " + line + " ("
+            + InputProbe.message(e) + ")");
+      }
+    }
+
+    private void closeQuietly() {
+      try {
+        if (in != null) {
+          in.close();
+        }
+      } catch (IOException ignored) {
+        // already failing; the error row names the file
       }
     }
 
@@ -281,40 +430,11 @@ public final class PrepareJob {
           return reject(file, line, "line " + line, RejectReason.MALFORMED_ROW,
               "line is not a JSON object (one object per line expected)");
         }
-        return toResult(converter.convert(RowValues.fromJson(node), file, line, hadoop), file, line);
+        return toResult(converter.convert(RowValues.fromJson(node), file, key, line, hadoop), file, line);
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         return reject(file, line, "line " + line, RejectReason.MALFORMED_ROW, "not valid JSON: " + e.getOriginalMessage());
       }
     }
-  }
-
-  /** A UTF-8 byte order mark (Windows tools write one) is not part of the first row. */
-  private static byte[] withoutBom(byte[] b) {
-    if (b.length >= 3 && (b[0] & 0xff) == 0xEF && (b[1] & 0xff) == 0xBB && (b[2] & 0xff) == 0xBF) {
-      return java.util.Arrays.copyOfRange(b, 3, b.length);
-    }
-    return b;
-  }
-
-  private static byte[] nextLine(InputStream in) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int b;
-    boolean any = false;
-    while ((b = in.read()) >= 0) {
-      any = true;
-      if (b == '\n') {
-        break;
-      }
-      buf.write(b);
-    }
-    if (!any) {
-      return null;
-    }
-    byte[] out = buf.toByteArray();
-    if (out.length > 0 && out[out.length - 1] == '\r') {
-      return java.util.Arrays.copyOf(out, out.length - 1);
-    }
-    return out;
   }
 
   /**
@@ -323,20 +443,13 @@ public final class PrepareJob {
    * column only some files have would be dropped without a word. Per group, every file is read with
    * its own schema and a wrong type becomes a per-row {@code wrong_type} reject.
    */
-  private static JavaRDD<Row> readParquet(SparkSession spark, List<String> files, RecordConverter converter,
-      SerializableConfiguration conf) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    int slices = Math.max(1, Math.min(files.size(), 8 * jsc.defaultParallelism()));
-    List<String> schemas = jsc.parallelize(files, slices).map(f -> footerSchema(f, conf.value())).collect();
+  private static JavaRDD<Row> readParquet(SparkSession spark, List<InputProbe.FileProbe> probes,
+      Map<String, String> keys, RecordConverter converter, SerializableConfiguration conf) {
     Map<String, List<String>> groups = new LinkedHashMap<>();
-    for (int i = 0; i < files.size(); i++) {
-      String schema = schemas.get(i);
-      if (schema.startsWith(UNREADABLE)) {
-        throw new PerlUserException("--input: " + files.get(i) + " is not a readable Parquet file ("
-            + schema.substring(UNREADABLE.length()) + "); remove it from the input or give --format jsonl if it is JSONL");
-      }
-      groups.computeIfAbsent(schema, k -> new ArrayList<>()).add(files.get(i));
+    for (InputProbe.FileProbe p : probes) {
+      groups.computeIfAbsent(p.parquetSchema(), k -> new ArrayList<>()).add(p.path());
     }
+    Map<String, String> fileKeys = new java.util.HashMap<>(keys);
     JavaRDD<Row> all = null;
     for (List<String> group : groups.values()) {
       Dataset<Row> df = spark.read().parquet(group.toArray(String[]::new))
@@ -348,7 +461,8 @@ public final class PrepareJob {
           // _metadata gives the file as a URI; the rejects table names it as the listing does.
           String file = new org.apache.hadoop.fs.Path(java.net.URI.create(r.getString(r.fieldIndex("_pf")))).toString();
           long rowNumber = r.getLong(r.fieldIndex("_pr")) + 1;
-          out.add(toResult(converter.convert(RowValues.fromRow(r), file, rowNumber, conf.value()), file, rowNumber));
+          String key = fileKeys.getOrDefault(file, new org.apache.hadoop.fs.Path(file).getName());
+          out.add(toResult(converter.convert(RowValues.fromRow(r), file, key, rowNumber, conf.value()), file, rowNumber));
         }
         return out.iterator();
       });
@@ -357,16 +471,13 @@ public final class PrepareJob {
     return all;
   }
 
-  private static final String UNREADABLE = "!unreadable: ";
-
-  /** The Parquet schema in a file's footer, or {@link #UNREADABLE} and why. */
-  private static String footerSchema(String file, Configuration conf) {
-    try (ParquetFileReader reader = ParquetFileReader.open(
-        HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file), conf))) {
-      return reader.getFooter().getFileMetaData().getSchema().toString();
-    } catch (IOException | RuntimeException e) {
-      return UNREADABLE + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-    }
+  private static Row fileError(String file, long rowNumber, String message) {
+    Object[] v = new Object[RESULT.fields().length];
+    int n = SampleSchema.SCHEMA.fields().length;
+    v[n] = file;
+    v[n + 1] = rowNumber;
+    v[n + 6] = message;
+    return RowFactory.create(v);
   }
 
   private static Row reject(String file, long rowNumber, String rowId, RejectReason reason, String detail) {
@@ -393,12 +504,14 @@ public final class PrepareJob {
     v[n] = file;
     v[n + 1] = rowNumber;
     v[n + 2] = outcome.sample().id();
+    v[n + 5] = outcome.contentHash();
     return RowFactory.create(v);
   }
 
   private static String summaryJson(PrepareSummary s, PrepareOptions o) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("inputs", o.inputs());
+    m.put("ids_from", s.idsFrom());
     m.put("read", s.read());
     m.put("kept", s.kept());
     m.put("rejected", s.rejected());

@@ -12,6 +12,7 @@ import java.util.List;
  * @param output output folder: {@code data/} (canonical Parquet), {@code rejects/}, {@code summary.json}
  * @param shards number of Parquet files in {@code data/}
  * @param defaultAnswerKind answer kind for rows without one ({@code auto} infers it)
+ * @param idFrom where row ids come from (see {@link IdFrom})
  */
 public record PrepareOptions(
     List<String> inputs,
@@ -23,4 +24,14 @@ public record PrepareOptions(
     ResizePolicy resize,
     int shards,
     String defaultAnswerKind,
-    boolean overwrite) {}
+    boolean overwrite,
+    IdFrom idFrom) {
+
+  /** Ids from the id column when the input has one, else from file and row. */
+  public PrepareOptions(List<String> inputs, String format, String imageRoot, String output,
+      ColumnMapping mapping, ValidationLimits limits, ResizePolicy resize, int shards,
+      String defaultAnswerKind, boolean overwrite) {
+    this(inputs, format, imageRoot, output, mapping, limits, resize, shards, defaultAnswerKind,
+        overwrite, IdFrom.AUTO);
+  }
+}

@@ -39,21 +39,41 @@ public final class RecordConverter implements Serializable {
   private final ResizePolicy resize;
   private final String imageRoot;
   private final String defaultAnswerKind;
+  private final IdFrom idFrom;
 
   public RecordConverter(ColumnMapping mapping, ValidationLimits limits, ResizePolicy resize,
       String imageRoot, String defaultAnswerKind) {
+    this(mapping, limits, resize, imageRoot, defaultAnswerKind, IdFrom.COLUMN);
+  }
+
+  /** @param idFrom where ids come from: {@link IdFrom#COLUMN}, {@link IdFrom#ROW} or {@link IdFrom#CONTENT} */
+  public RecordConverter(ColumnMapping mapping, ValidationLimits limits, ResizePolicy resize,
+      String imageRoot, String defaultAnswerKind, IdFrom idFrom) {
+    if (idFrom == IdFrom.AUTO) {
+      throw new IllegalArgumentException("resolve --id-from auto against the input before converting rows");
+    }
     this.mapping = mapping;
     this.limits = limits;
     this.resize = resize;
     this.imageRoot = imageRoot;
     this.defaultAnswerKind = defaultAnswerKind;
+    this.idFrom = idFrom;
   }
 
-  /** The outcome for one row: exactly one of sample / rejection is set. */
-  public record Outcome(Sample sample, String response, Rejection rejection) implements Serializable {
+  /**
+   * The outcome for one row: exactly one of sample / rejection is set; a kept row also carries the
+   * hex SHA-256 of its content (prompt, answer, image bytes), by which exact duplicates are found.
+   */
+  public record Outcome(Sample sample, String response, Rejection rejection, String contentHash)
+      implements Serializable {
     static Outcome reject(String rowId, String file, RejectReason reason, String detail) {
-      return new Outcome(null, null, new Rejection(rowId, file, reason, detail));
+      return new Outcome(null, null, new Rejection(rowId, file, reason, detail), null);
     }
+  }
+
+  /** As {@link #convert(Map, String, String, long, Configuration)} with the file's name as its key. */
+  public Outcome convert(Map<String, Object> rec, String sourceFile, long rowNumber, Configuration hadoop) {
+    return convert(rec, sourceFile, new Path(sourceFile).getName(), rowNumber, hadoop);
   }
 
   /** A converter failure carrying its reject reason. */
@@ -67,10 +87,16 @@ public final class RecordConverter implements Serializable {
     }
   }
 
-  public Outcome convert(Map<String, Object> rec, String sourceFile, long rowNumber, Configuration hadoop) {
-    String rowId = "row " + rowNumber;
+  /**
+   * @param fileKey the file's name relative to its input (see {@link InputFiles.InputFile#key}), for ids
+   *     derived from the row
+   * @param rowNumber 1-based row (JSONL: physical line) number in the file
+   */
+  public Outcome convert(Map<String, Object> rec, String sourceFile, String fileKey, long rowNumber,
+      Configuration hadoop) {
+    String rowId = idFrom == IdFrom.ROW ? rowId(fileKey, rowNumber) : "row " + rowNumber;
     try {
-      Object idValue = rec.get(mapping.column("id"));
+      Object idValue = idFrom == IdFrom.COLUMN ? rec.get(mapping.column("id")) : rowId;
       if (idValue != null && !(idValue instanceof String) && !isInteger(idValue)) {
         // String.valueOf of a list, an object or 1.5 would make up an id nobody can look up.
         throw new Bad(RejectReason.WRONG_TYPE, "'" + mapping.column("id") + "' (id) must be a string or an integer, got "
@@ -105,6 +131,11 @@ public final class RecordConverter implements Serializable {
       for (ImageRef img : images) {
         checkUnicode("images", img.uri());
       }
+      String contentHash = contentHash(prompt, answer.trim(), images);
+      if (idFrom == IdFrom.CONTENT) {
+        id = "sha256-" + contentHash.substring(0, 16);
+        rowId = id;
+      }
       Sample s = new Sample(id, images, prompt, answer.trim(), kind, orderSensitive, optionSlots, family,
           source, tags);
       List<Rejection> problems = SampleValidator.validate(s, limits, sourceFile, rowId);
@@ -116,9 +147,39 @@ public final class RecordConverter implements Serializable {
         }
         return Outcome.reject(rowId, sourceFile, first.reason(), detail.toString());
       }
-      return new Outcome(s, response, null);
+      return new Outcome(s, response, null, contentHash);
     } catch (Bad b) {
       return Outcome.reject(rowId, sourceFile, b.reason, b.getMessage());
+    }
+  }
+
+  /** The id of a row under {@code --id-from row}: {@code <file key>#<1-based row>}. */
+  static String rowId(String fileKey, long rowNumber) {
+    return fileKey + "#" + rowNumber;
+  }
+
+  /**
+   * Hex SHA-256 over the prompt, the (trimmed) answer and each image's bytes, each length-prefixed so
+   * that no two different rows can encode alike. Ids and other metadata are left out: two rows that
+   * train the model identically are duplicates whatever they are called.
+   */
+  static String contentHash(String prompt, String answer, List<ImageRef> images) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8);
+      for (byte[] part : new byte[][] {prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          answer.getBytes(java.nio.charset.StandardCharsets.UTF_8)}) {
+        md.update(len.clear().putLong(part.length).array());
+        md.update(part);
+      }
+      md.update(len.clear().putLong(images.size()).array());
+      for (ImageRef img : images) {
+        md.update(len.clear().putLong(img.bytes().length).array());
+        md.update(img.bytes());
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JVM", e);
     }
   }
 
@@ -301,14 +362,24 @@ public final class RecordConverter implements Serializable {
       if (bytes == null) {
         bytes = readImage(path, hadoop, col, i);
       }
-      Optional<ImageChecks.Problem> problem = ImageChecks.check(bytes, limits);
+      String where = col + "[" + i + "]" + (path == null ? "" : " (" + path + ")");
+      // --resize comes before --max-pixels: an image that fits once scaled down is kept. Before the
+      // resize only the decode ceiling applies (a decompression bomb is still refused from its header).
+      Optional<ImageChecks.Problem> problem = ImageChecks.check(bytes, resize.decodeLimits(limits));
       if (problem.isPresent()) {
-        throw new Bad(problem.get().reason(), col + "[" + i + "]" + (path == null ? "" : " (" + path + ")") + ": " + problem.get().detail());
+        throw new Bad(problem.get().reason(), where + ": " + problem.get().detail()
+            + (resize.isNone() ? "" : " (before --resize)"));
       }
-      try {
-        bytes = resize.apply(bytes);
-      } catch (IOException | RuntimeException e) {
-        throw new Bad(RejectReason.IMAGE_UNREADABLE, col + "[" + i + "]: cannot resize: " + e.getMessage());
+      if (!resize.isNone()) {
+        try {
+          bytes = resize.apply(bytes);
+        } catch (IOException | RuntimeException e) {
+          throw new Bad(RejectReason.IMAGE_UNREADABLE, where + ": cannot resize: " + e.getMessage());
+        }
+        problem = ImageChecks.check(bytes, limits);
+        if (problem.isPresent()) {
+          throw new Bad(problem.get().reason(), where + ": " + problem.get().detail() + " (after --resize " + resize + ")");
+        }
       }
       out.add(ImageRef.of(bytes, path));
     }
@@ -359,7 +430,9 @@ public final class RecordConverter implements Serializable {
   private byte[] readLocal(FileSystem fs, Path resolved, String path, String col, int i) throws Bad, IOException {
     java.nio.file.Path file;
     try {
-      file = java.nio.file.Path.of(fs.makeQualified(resolved).toUri()).toRealPath();
+      // resolved.toUri() as built by ImageRoot, not makeQualified(): Hadoop re-parses the path as a
+      // string there, and a name like "100%.png" then fails with "Bad escape".
+      file = java.nio.file.Path.of(resolved.toUri()).toRealPath();
     } catch (java.nio.file.NoSuchFileException e) {
       throw new Bad(RejectReason.IMAGE_NOT_FOUND, col + "[" + i + "] " + path + " does not exist under the image root"
           + " (or is a link to nothing)");
@@ -382,7 +455,8 @@ public final class RecordConverter implements Serializable {
 
   private java.nio.file.Path realRoot(FileSystem fs) throws IOException {
     if (realRoot == null) {
-      realRoot = java.nio.file.Path.of(fs.makeQualified(new Path(imageRoot)).toUri()).toRealPath();
+      // The root is qualified already (PrepareJob.qualifiedImageRoot); makeQualified would re-parse it.
+      realRoot = java.nio.file.Path.of(java.net.URI.create(java.net.URI.create(imageRoot).toASCIIString())).toRealPath();
     }
     return realRoot;
   }

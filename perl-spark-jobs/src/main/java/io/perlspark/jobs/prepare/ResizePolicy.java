@@ -17,6 +17,27 @@ import javax.imageio.ImageIO;
 public record ResizePolicy(int maxSide) implements Serializable {
   public static final ResizePolicy NONE = new ResizePolicy(0);
 
+  /**
+   * Largest image decoded for resizing (8192 x 8192, 256 MiB as ARGB): with {@code --resize}, an
+   * image over {@code --max-pixels} is scaled first and checked after, but a header that claims more
+   * than this is refused unread, so a tiny file claiming a huge image cannot exhaust memory.
+   */
+  public static final long DECODE_CEILING_PIXELS = 8192L * 8192L;
+
+  public boolean isNone() {
+    return maxSide == 0;
+  }
+
+  /** The limits to check an image against before resizing it. */
+  public io.perlspark.common.data.ValidationLimits decodeLimits(io.perlspark.common.data.ValidationLimits limits) {
+    return isNone() ? limits : limits.withMaxPixels(Math.max(limits.maxPixels(), DECODE_CEILING_PIXELS));
+  }
+
+  @Override
+  public String toString() {
+    return isNone() ? "none" : "fit:" + maxSide;
+  }
+
   public static ResizePolicy parse(String s) {
     if (s == null || s.equals("none")) {
       return NONE;

@@ -112,7 +112,8 @@ public final class SweepRunner {
       Map<String, Double> metrics = metrics(report, dir.resolve("train/metrics.jsonl"));
       result = new CellResult(c.id(), c.arm(), c.values(), "done", null, (System.nanoTime() - t0) / 1e9, metrics);
       LOG.info("sweep: cell {} done in {} s", c.id(), Math.round(result.seconds()));
-    } catch (RuntimeException | IOException e) {
+    } catch (Exception e) {
+      // Exception, not RuntimeException: a failed Spark job throws the checked SparkException.
       LOG.warn("sweep: cell {} failed: {}", c.id(), e.toString());
       result = new CellResult(c.id(), c.arm(), c.values(), "failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
           (System.nanoTime() - t0) / 1e9, Map.of());

@@ -41,7 +41,8 @@ public final class SynthJob {
       }
       output.commit();
       return written;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Throwable: a failed Spark job throws SparkException, which is no RuntimeException.
       output.abort();
       throw e;
     }

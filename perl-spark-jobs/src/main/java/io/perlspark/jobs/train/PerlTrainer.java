@@ -88,7 +88,7 @@ public final class PerlTrainer {
    *
    * @param resumedFrom the step of the checkpoint the run resumed from; 0 when it started fresh
    */
-  public record Result(long steps, byte[] parameters, Path outputDir, long resumedFrom) {}
+  public record Result(long steps, byte[] parameters, Path outputDir, long resumedFrom, long stepsUpdated) {}
 
   private final SparkSession spark;
   private final JavaSparkContext jsc;
@@ -110,6 +110,8 @@ public final class PerlTrainer {
   private Map<String, String> cursorState;
   private MetricsLog rolloutLog;
   private long resumedFrom;
+  /** Steps of this run (resumed ones included) that applied at least one update. */
+  private long stepsUpdated;
 
   public PerlTrainer(SparkSession spark, PerlConfig cfg, Options options) {
     this.spark = spark;
@@ -159,13 +161,15 @@ public final class PerlTrainer {
     }
     byte[] finalParams = policy.parametersToBytes();
     policy.close();
-    return new Result(globalStep, finalParams, out, resumedFrom);
+    return new Result(globalStep, finalParams, out, resumedFrom, stepsUpdated);
   }
 
   private void runStage(StageConfig stage, Broadcast<byte[]> reference, CheckpointStore store, MetricsLog metrics,
       MetricsLog samples, ProgressBar bar, long totalSteps) {
     long steps = stageSteps(stage);
-    StageData data = StageData.load(spark, stage, partitions);
+    Permuter permuter = Pieces.permuter(stage.effectivePermutation(cfg), cfg.run().seed(), stageIndex);
+    StageData data = StageData.load(spark, stage, partitions, permuter.config().slots());
+    warnIfPermutationCannotApply(stage, data.eligibility(), permuter);
     PromptCursor cursor = new PromptCursor(Seeds.derive(cfg.run().seed(), 0xc0_0000L + stageIndex), data.ids(),
         data.weights());
     if (cursorState != null) {
@@ -175,7 +179,6 @@ public final class PerlTrainer {
       throw new io.perlspark.jobs.cli.PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
           + cursor.remainingThisStep() + " prompts, fewer than trainer.promptBatch = " + cfg.trainer().promptBatch());
     }
-    Permuter permuter = Pieces.permuter(stage.effectivePermutation(cfg), cfg.run().seed(), stageIndex);
     FilterConfig filter = stage.effectiveFilter(cfg);
     GroupFilter groupFilter = Pieces.onlineFilter(filter.online());
     int maxRounds = filter.online().enabled() ? filter.online().maxFillAttempts() : 1;
@@ -231,6 +234,7 @@ public final class PerlTrainer {
     // for the update.
     List<Dataset<Row>> rounds = new ArrayList<>();
     int[] drawnKept = {0, 0};
+    int[] eligibleCopies = {0, 0};
     cursor.startStep();
     BatchFiller.FillResult<GroupHandle> fill = BatchFiller.fill(cfg.trainer().promptBatch(), maxRounds, (round, wanted) -> {
       long tp = System.nanoTime();
@@ -240,7 +244,9 @@ public final class PerlTrainer {
       if (draw == 0) {
         return List.of(); // every prompt of the stage was drawn in this step
       }
-      Dataset<Row> permuted = permute.transform(spark, data.select(cursor.next(draw)), stageStep, stageSteps);
+      List<String> drawn = cursor.next(draw);
+      drawn.forEach(id -> eligibleCopies[0] += data.eligibility().permutable().contains(id) ? 1 : 0);
+      Dataset<Row> permuted = permute.transform(spark, data.select(drawn), stageStep, stageSteps);
       t.add("permute", tp);
       long tr = System.nanoTime();
       JavaRDD<Row> rows = permuted.javaRDD().mapPartitions(worker::apply);
@@ -252,6 +258,7 @@ public final class PerlTrainer {
       long tf = System.nanoTime();
       List<GroupHandle> groups = groups(infoRows, round);
       drawnKept[0] += groups.size();
+      eligibleCopies[1] += permutedCopies(groups);
       for (GroupHandle g : groups) {
         drawnKept[1] += groupFilter.decide(g.stats()).kept() ? 1 : 0;
       }
@@ -328,7 +335,19 @@ public final class PerlTrainer {
     StepMetrics.rollouts(m, fill, kept);
     logRollouts(kept);
     updates.into(m);
-    m.put("perm_probability", permuter.config().schedule().probability(stageStep, stageSteps));
+    m.put("perm_eligible", eligibleCopies[0]);
+    m.put("perm_copies", eligibleCopies[1]);
+    if (permuter.config().copies() > 0) {
+      m.put("perm_probability", permuter.config().schedule().probability(stageStep, stageSteps));
+    }
+    if (kept.isEmpty()) {
+      // Every group drawn was dropped: this step changed nothing. Said, not hidden in an average.
+      m.put("no_update", true);
+      LOG.warn("step {}: no update: all {} groups drawn ({} prompts) were dropped by the online filter{}", globalStep + 1,
+          fill.groupsDrawn(), drawnKept[0], fill.dropReasons().isEmpty() ? "" : " " + fill.dropReasons());
+    } else {
+      stepsUpdated++;
+    }
     t.into(m);
     m.put("t_total", seconds(tStep));
     // Model compute inside executor tasks (summed over tasks; tasks of one stage run side by side).
@@ -336,6 +355,28 @@ public final class PerlTrainer {
     m.put("compute_gradient_task_s", gradientCompute.value() / 1e9);
     m.put("tokens_per_s", ((Number) m.get("response_tokens")).doubleValue() / Math.max(1e-9, (double) m.get("t_rollout")));
     return m;
+  }
+
+  /** Permuted copies among the groups' responses (copy 0 is the original). */
+  private static int permutedCopies(List<GroupHandle> groups) {
+    int copies = 0;
+    for (GroupHandle g : groups) {
+      copies += (int) g.rollouts().stream().filter(r -> r.copy() > 0).map(RolloutInfo::id).distinct().count();
+    }
+    return copies;
+  }
+
+  /** Data-dependent: said at the start of the stage, with counts (the config alone cannot know). */
+  private void warnIfPermutationCannotApply(StageConfig stage, StageData.Eligibility e, Permuter permuter) {
+    if (permuter.config().copies() == 0) {
+      return;
+    }
+    if (e.permutable().isEmpty()) {
+      LOG.warn("stage {} ({}): permutation is on, but {}: groups hold only the original's responses", stageIndex,
+          stage.name(), e.describe());
+    } else {
+      LOG.info("stage {} ({}): {}", stageIndex, stage.name(), e.describe());
+    }
   }
 
   private void logRollouts(List<GroupHandle> kept) {
@@ -390,6 +431,7 @@ public final class PerlTrainer {
     state.put("stageIndex", Integer.toString(stageIndex));
     state.put("stageStep", Long.toString(stageStep));
     state.put("optimizerStep", Long.toString(optimizer.steps()));
+    state.put("stepsUpdated", Long.toString(stepsUpdated));
     if (cursorState != null) {
       cursorState.forEach((k, v) -> state.put("cursor." + k, v));
     }
@@ -419,6 +461,7 @@ public final class PerlTrainer {
     globalStep = Long.parseLong(s.get("globalStep"));
     stageIndex = Integer.parseInt(s.get("stageIndex"));
     stageStep = Long.parseLong(s.get("stageStep"));
+    stepsUpdated = Long.parseLong(s.getOrDefault("stepsUpdated", Long.toString(globalStep)));
     Map<String, String> cursor = new HashMap<>();
     s.forEach((k, v) -> {
       if (k.startsWith("cursor.")) {

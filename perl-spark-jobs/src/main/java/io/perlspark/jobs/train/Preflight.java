@@ -10,9 +10,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Checks a run's paths before any Spark work: every stage's data, the eval splits, model.init and
- * model.path must exist, and the model family must be able to build its recipe. Problems are
- * reported together, each naming its key.
+ * Checks a run before any Spark work: settings with which it cannot learn ({@link
+ * PerlConfig#learningProblems()}); every stage's data, the eval splits, model.init and model.path
+ * must exist, and the model family must be able to build its recipe. Problems are reported
+ * together, each naming its key.
  */
 public final class Preflight {
   private Preflight() {}
@@ -20,7 +21,7 @@ public final class Preflight {
   public static void forTraining(PerlConfig cfg) {
     List<StageConfig> stages = cfg.requireStages();
     Configuration conf = new Configuration();
-    List<ConfigException.Problem> problems = new ArrayList<>();
+    List<ConfigException.Problem> problems = new ArrayList<>(cfg.learningProblems());
     for (String p : StageData.missing(stages, conf)) {
       problems.add(new ConfigException.Problem(p.substring(0, p.indexOf(':')), p.substring(p.indexOf(':') + 2)));
     }

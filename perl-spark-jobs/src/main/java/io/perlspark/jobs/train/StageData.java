@@ -7,6 +7,8 @@ import io.perlspark.common.config.StageConfig;
 import io.perlspark.jobs.cli.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.common.permute.PermutationEligibility;
+import io.perlspark.common.permute.SlotSelection;
 import io.perlspark.jobs.permute.PermutationTransform;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,11 +28,32 @@ final class StageData implements AutoCloseable {
   private final Dataset<Row> all;
   private final List<List<String>> ids;
   private final double[] weights;
+  private final Eligibility eligibility;
 
-  private StageData(Dataset<Row> all, List<List<String>> ids, double[] weights) {
+  private StageData(Dataset<Row> all, List<List<String>> ids, double[] weights, Eligibility eligibility) {
     this.all = all;
     this.ids = ids;
     this.weights = weights;
+    this.eligibility = eligibility;
+  }
+
+  /**
+   * Which of the stage's prompts a permutation can move, with the slot selection in force: the
+   * driver counts eligible prompts per step from it, and the stage start warns when none can be.
+   *
+   * @param byVerdict prompts per {@link PermutationEligibility.Verdict}
+   */
+  record Eligibility(Set<String> permutable, long prompts, long multiImage,
+      java.util.Map<PermutationEligibility.Verdict, Long> byVerdict) {
+
+    /** The counts as one line, e.g. for the stage-start log. */
+    String describe() {
+      return permutable.size() + " of " + prompts + " prompts can be permuted (" + multiImage
+          + " have 2 or more images; not permutable: " + byVerdict.entrySet().stream()
+              .filter(e -> !e.getKey().isPermutable())
+              .map(e -> e.getKey().name().toLowerCase(java.util.Locale.ROOT) + " " + e.getValue())
+              .collect(java.util.stream.Collectors.joining(", ")) + ")";
+    }
   }
 
   /** Names every stage data path that does not exist (checked before any Spark work). */
@@ -47,7 +70,13 @@ final class StageData implements AutoCloseable {
     return problems;
   }
 
+  /** A stage's data without permutation verdicts (SFT does not permute). */
   static StageData load(SparkSession spark, StageConfig stage, int partitions) {
+    return load(spark, stage, partitions, null);
+  }
+
+  /** @param slots the stage's permutation slots, for {@link #eligibility()}; null: not computed */
+  static StageData load(SparkSession spark, StageConfig stage, int partitions, SlotSelection slots) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     Dataset<Row> all = null;
     List<List<String>> ids = new ArrayList<>();
@@ -82,7 +111,33 @@ final class StageData implements AutoCloseable {
     // the data, so generation batches and the partition-ordered gradient sum are the same in every run
     // (a round-robin split would depend on how the input files happened to be packed).
     all = all.repartition(partitions, col("id")).sortWithinPartitions("id").persist(StorageLevel.MEMORY_AND_DISK());
-    return new StageData(all, ids, weights);
+    return new StageData(all, ids, weights, slots == null ? null : eligibility(all, slots));
+  }
+
+  /** One pass over the cached prompts: each prompt's permutation verdict (ids and verdicts only reach the driver). */
+  private static Eligibility eligibility(Dataset<Row> all, SlotSelection slots) {
+    List<Row> verdicts = all.javaRDD().map(r -> {
+      io.perlspark.common.data.Sample s = SampleSchema.fromRow(r);
+      return org.apache.spark.sql.RowFactory.create(s.id(), s.imageCount(),
+          PermutationEligibility.check(s, slots).name());
+    }).collect();
+    Set<String> permutable = new HashSet<>();
+    java.util.Map<PermutationEligibility.Verdict, Long> byVerdict =
+        new java.util.EnumMap<>(PermutationEligibility.Verdict.class);
+    long multiImage = 0;
+    for (Row v : verdicts) {
+      PermutationEligibility.Verdict verdict = PermutationEligibility.Verdict.valueOf(v.getString(2));
+      byVerdict.merge(verdict, 1L, Long::sum);
+      multiImage += v.getInt(1) >= 2 ? 1 : 0;
+      if (verdict.isPermutable()) {
+        permutable.add(v.getString(0));
+      }
+    }
+    return new Eligibility(permutable, verdicts.size(), multiImage, byVerdict);
+  }
+
+  Eligibility eligibility() {
+    return eligibility;
   }
 
   static long count(SparkSession spark, StageConfig stage) {

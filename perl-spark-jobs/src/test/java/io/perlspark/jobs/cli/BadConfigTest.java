@@ -63,4 +63,24 @@ class BadConfigTest {
     String err = run("train");
     assertTrue(err.contains("stages"), err);
   }
+
+  @Test
+  void oneResponsePerGroupWithoutPermutationCannotLearnAndIsRefused() throws Exception {
+    Path c = config("rollout: {n: 1}\npermutation: {enabled: false}\n"
+        + "stages: [{name: a, steps: 1, data: [{path: " + dir + "}]}]\n");
+    String err = run("train", "--config", c.toString());
+    assertTrue(err.contains("rollout.n") && err.contains("every advantage is 0"), err);
+
+    Path staged = config("stages: [{name: a, steps: 1, data: [{path: " + dir + "}],"
+        + " rollout: {n: 1}, permutation: {copies: 0}}]\n");
+    String stageErr = run("train", "--config", staged.toString());
+    assertTrue(stageErr.contains("stages[0].rollout.n") && stageErr.contains("permutation.copies is 0"), stageErr);
+  }
+
+  @Test
+  void aSlotListOfOneSlotCanNeverPermuteAndIsRefused() throws Exception {
+    Path c = config("permutation: {slots: 'list:2'}\nstages: [{name: a, steps: 1, data: [{path: " + dir + "}]}]\n");
+    String err = run("train", "--config", c.toString());
+    assertTrue(err.contains("permutation.slots") && err.contains("names one slot"), err);
+  }
 }

@@ -72,6 +72,10 @@ class PerlTrainerTest {
           "entropy", "response_len_mean", "tokens_per_s", "t_rollout", "t_gradient", "t_step", "groups_drawn")) {
         assertTrue(m.has(key), "metrics line lacks " + key + ": " + l);
       }
+      assertTrue(m.has("perm_probability"), "permutation is on: its probability is logged");
+      assertTrue(m.get("perm_copies").asLong() <= m.get("perm_eligible").asLong(),
+          "at most one copy (copies: 1) per eligible prompt: " + l);
+      assertFalse(m.has("no_update"), l);
       updates += m.get("updates").asLong();
       // one policy version per step (rollouts + first update), one more per further mini-batch update
       versions += 1 + Math.max(0, m.get("updates").asLong() - 1);
@@ -83,6 +87,34 @@ class PerlTrainerTest {
         io.perlspark.jobs.rollout.PolicyRuntime.from(fixture.load(List.of()).model(), 11), spark.sparkContext().hadoopConfiguration());
     assertFalse(java.util.Arrays.equals(init, r.parameters()), "training changed the parameters");
     assertTrue(Files.size(out.resolve("rollouts.jsonl")) > 0);
+  }
+
+  /**
+   * A step in which the online filter drops every group updates nothing: the metrics say so, the
+   * run reports it, and {@code perl train} exits non-zero unless --allow-no-update.
+   */
+  @Test
+  void aRunInWhichNoStepUpdatesSaysSo() throws Exception {
+    Path out = dir.resolve("no-update");
+    // Keep only groups that are all correct: those have no reward variance, so every group is dropped.
+    PerlConfig cfg = fixture.load(List.of("run.outputDir=" + out, "stages[0].steps=2", "permutation.enabled=false",
+        "filter.online.minGroupAcc=1.0", "filter.online.maxFillAttempts=1"));
+    PerlTrainer.Result r = train(cfg, "never");
+
+    assertEquals(2, r.steps());
+    assertEquals(0, r.stepsUpdated());
+    for (String l : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+      JsonNode m = new ObjectMapper().readTree(l);
+      assertTrue(m.path("no_update").asBoolean(), l);
+      assertEquals(0, m.get("updates").asInt(), l);
+      assertFalse(m.has("perm_probability"), "no permutation probability when permutation is off: " + l);
+      assertEquals(0, m.get("perm_copies").asInt(), l);
+    }
+    byte[] init = InitialParameters.load(cfg.model().init(),
+        io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration());
+    assertArrayEquals(init, r.parameters(), "nothing was trained");
+    assertEquals(3, io.perlspark.jobs.cli.TrainCommandAccess.noUpdateExit(r, false));
+    assertEquals(0, io.perlspark.jobs.cli.TrainCommandAccess.noUpdateExit(r, true));
   }
 
   /**

@@ -1,0 +1,593 @@
+package io.perlspark.model.family.qwen25vl;
+
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.owned;
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.rows;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import io.perlspark.model.learn.FlatParameters;
+import io.perlspark.model.policy.Constants;
+import io.perlspark.model.policy.Engines;
+import io.perlspark.model.policy.GenerationOptions;
+import io.perlspark.model.policy.GenerationResult;
+import io.perlspark.model.policy.ResponseTensors;
+import io.perlspark.model.policy.TokenScores;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Qwen2.5-VL (vision tower + Qwen2 decoder with M-RoPE) on DJL's PyTorch engine, float32, loaded
+ * from a Hugging Face checkpoint folder. Follows transformers' {@code
+ * Qwen2_5_VLForConditionalGeneration} (eager attention) operation by operation.
+ *
+ * <p>Parameters are DJL {@link Parameter}s named by their Hub names, in the order of {@link
+ * Qwen25VlWeights#expected}: text embedding, decoder layers, final norm, LM head (untied only),
+ * vision tower. With a tied head the embedding matrix is the head, so it gets both gradients.
+ *
+ * <p>Inputs: prompts ({@link Qwen25VlPrompt}) are left-padded into one batch; pad columns are
+ * masked out of attention and get position 0, so a row's result does not depend on its batch (up
+ * to float rounding). Each prompt's positions come from its own images' grids.
+ *
+ * <p>Activations are always the first operand of an op, so results attach to the caller's
+ * manager, never to the one that owns the parameters. Inference runs under {@link
+ * Engines#noGrad()}; the differentiable path ({@link #responseTensors}) needs {@link
+ * Engines#TRAINING_LOCK} held by the caller while it collects gradients.
+ */
+public final class Qwen25VlModel implements AutoCloseable {
+  /** Additive attention bias of a masked key: finite, so a fully masked (pad) row stays finite. */
+  static final float MASKED = -1e9f;
+  /** Response positions per LM-head chunk in scoring: bounds the [rows, vocab] logits alive. */
+  static final int LOGIT_CHUNK_ROWS = 64;
+
+  private final Qwen25VlConfig config;
+  private final Device device;
+  private final NDManager manager;
+  private final LinkedHashMap<String, Parameter> parameters;
+  private final List<Parameter> ordered;
+  private final long parameterCount;
+  private final Qwen25VlVisionTower vision;
+  private final Qwen25VlDecoder decoder;
+
+  private Qwen25VlModel(Qwen25VlConfig config, Device device, NDManager manager,
+      LinkedHashMap<String, NDArray> arrays) {
+    this.config = config;
+    this.device = device;
+    this.manager = manager;
+    this.parameters = new LinkedHashMap<>();
+    long n = 0;
+    for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+      String name = e.getKey();
+      Parameter.Type type = name.endsWith(".bias") ? Parameter.Type.BIAS
+          : name.contains("norm") || name.contains("ln_q") ? Parameter.Type.GAMMA
+          : Parameter.Type.WEIGHT;
+      Parameter p = Parameter.builder().setName(name).setType(type).build();
+      p.setArray(e.getValue());
+      e.getValue().setRequiresGradient(true);
+      parameters.put(name, p);
+      n += e.getValue().size();
+    }
+    this.ordered = Collections.unmodifiableList(new ArrayList<>(parameters.values()));
+    this.parameterCount = n;
+    this.vision = new Qwen25VlVisionTower(config.vision(), this::w);
+    this.decoder = new Qwen25VlDecoder(config, this::w);
+  }
+
+  /** Loads {@code config.json}, {@code generation_config.json} and the weights of a folder. */
+  public static Qwen25VlModel load(Path checkpointFolder, Device device) throws IOException {
+    return load(checkpointFolder, Qwen25VlConfig.load(checkpointFolder), device);
+  }
+
+  /** Loads the weights of a folder for a given config (see {@link Qwen25VlWeights#load}). */
+  public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device)
+      throws IOException {
+    Engines.engine();
+    NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
+    manager.setName("Qwen25VlModel");
+    try {
+      return new Qwen25VlModel(config, device, manager,
+          Qwen25VlWeights.load(checkpointFolder, config, manager));
+    } catch (IOException | RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  public Qwen25VlConfig config() {
+    return config;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  /** Every parameter, in the fixed order of {@link Qwen25VlWeights#expected} (Hub names). */
+  public List<Parameter> parameters() {
+    return ordered;
+  }
+
+  /** A parameter by Hub name. */
+  public Parameter parameter(String hubName) {
+    Parameter p = parameters.get(hubName);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter named " + hubName);
+    }
+    return p;
+  }
+
+  public long parameterCount() {
+    return parameterCount;
+  }
+
+  /**
+   * All parameter values concatenated in {@link #parameters()} order (row-major each): the
+   * learner's flat layout. Only for models under 2^31 values (a Java array's limit).
+   */
+  public float[] flatParameters() {
+    return FlatParameters.values(ordered);
+  }
+
+  /**
+   * Overwrites all parameters in place from the layout of {@link #flatParameters()}; the {@link
+   * Parameter} objects stay the same. Must not run concurrently with anything else on the model.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public void setFlatParameters(float[] values) {
+    Objects.requireNonNull(values, "values");
+    try (Engines.NoGrad noGrad = Engines.noGrad()) {
+      FlatParameters.setValues(ordered, values);
+    }
+  }
+
+  /** The manager owning the parameters; open sub-managers of it for temporaries. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  private NDArray w(String name) {
+    return parameters.get(name).getArray();
+  }
+
+  // ------------------------------------------------------------------ forward pieces
+
+  /**
+   * What a forward pass produced; intermediates only when asked for (else null / empty).
+   * {@code residual} is the last layer's output {@code [B, L, H]}, {@code finalNorm} its final
+   * RMSNorm (the LM head's input; null inside generation and scoring, which normalise only the
+   * positions they need).
+   */
+  public record Trace(
+      Qwen25VlRope.RopeIndex rope,
+      Qwen25VlRope.Windows windows,
+      NDArray patchEmbed,
+      List<NDArray> visionBlocks,
+      NDArray mergerOutWindowOrder,
+      NDArray imageEmbeds,
+      NDArray inputsEmbeds,
+      List<NDArray> layerOutputs,
+      NDArray residual,
+      NDArray finalNorm) {}
+
+  /**
+   * M-RoPE positions {@code [3, B, L]} and rope deltas of a padded batch, as transformers'
+   * {@code get_rope_index} (see {@link Qwen25VlRope#ropeIndex}).
+   */
+  public Qwen25VlRope.RopeIndex ropeIndex(long[][] inputIds, int[][] attentionMask,
+      List<int[]> grids) {
+    return Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
+  }
+
+  /** Final RMSNorm. */
+  public NDArray finalNorm(NDArray x) {
+    return decoder.finalNorm(x);
+  }
+
+  /** LM head over final-norm outputs: logits {@code [..., vocab]} (tied: the embedding matrix). */
+  public NDArray logits(NDArray normed) {
+    return decoder.head(normed);
+  }
+
+  /** The image pixels of a batch as one {@code [N, patchDim]} array. */
+  private NDArray pixelArray(NDManager m, List<float[]> pixels, List<int[]> grids) {
+    if (pixels.size() != grids.size()) {
+      throw new IllegalArgumentException(
+          pixels.size() + " pixel arrays but " + grids.size() + " grids; need one per image");
+    }
+    int total = 0;
+    for (int i = 0; i < pixels.size(); i++) {
+      int[] g = grids.get(i);
+      long expected = (long) g[0] * g[1] * g[2] * config.vision().patchDim();
+      if (pixels.get(i).length != expected) {
+        throw new IllegalArgumentException("image " + i + ": " + pixels.get(i).length
+            + " pixel values but grid " + Arrays.toString(g) + " needs " + expected);
+      }
+      total += pixels.get(i).length;
+    }
+    float[] all = new float[total];
+    int at = 0;
+    for (float[] p : pixels) {
+      System.arraycopy(p, 0, all, at, p.length);
+      at += p.length;
+    }
+    return owned(m, all, new Shape(total / config.vision().patchDim(), config.vision().patchDim()));
+  }
+
+  /**
+   * Full forward of a padded batch (HF layout: {@code attentionMask} 1 = token, 0 = pad), up to the
+   * final norm; {@link #logits} of {@code finalNorm} gives the logits. Results attach to
+   * {@code m}. Gradients flow when a collector is open; wrap in {@link Engines#noGrad()} for
+   * inference.
+   *
+   * @param pixels per image, in batch order, {@code float[n_patches * patchDim]}
+   * @param grids per image, (t, h, w)
+   * @param keepIntermediates whether to keep the vision and decoder intermediates in the trace
+   */
+  public Trace forward(NDManager m, long[][] inputIds, int[][] attentionMask, List<float[]> pixels,
+      List<int[]> grids, boolean keepIntermediates) {
+    Trace t = forward(m, inputIds, attentionMask, pixels, grids, keepIntermediates, null);
+    return new Trace(t.rope(), t.windows(), t.patchEmbed(), t.visionBlocks(),
+        t.mergerOutWindowOrder(), t.imageEmbeds(), t.inputsEmbeds(), t.layerOutputs(),
+        t.residual(), finalNorm(t.residual()));
+  }
+
+  private Trace forward(NDManager m, long[][] inputIds, int[][] attentionMask,
+      List<float[]> pixels, List<int[]> grids, boolean keep, Qwen25VlDecoder.KvCache cache) {
+    Objects.requireNonNull(inputIds, "inputIds");
+    Qwen25VlRope.RopeIndex rope =
+        Qwen25VlRope.ropeIndex(inputIds, attentionMask, grids, config);
+    Qwen25VlVisionTower.Output vis = null;
+    if (!grids.isEmpty()) {
+      vis = vision.forward(m, pixelArray(m, pixels, grids), grids, keep);
+    }
+    NDArray x = decoder.embed(m, inputIds, vis == null ? null : vis.imageEmbeds());
+    NDArray inputsEmbeds = x;
+    int batch = inputIds.length;
+    int length = inputIds[0].length;
+    float[][] cs = Qwen25VlRope.textCosSin(rope.positions(), config);
+    Shape table = new Shape(batch, 1, length, config.headDim());
+    NDArray cos = owned(m, cs[0], table);
+    NDArray sin = owned(m, cs[1], table);
+    NDArray bias = causalPadBias(m, attentionMask);
+    List<NDArray> layers = keep ? new ArrayList<>() : null;
+    x = decoder.layers(x, cos, sin, bias, cache, layers);
+    return new Trace(rope, vis == null ? null : vis.windows(),
+        vis == null ? null : vis.patchEmbed(), vis == null ? List.of() : vis.blocks(),
+        vis == null ? null : vis.mergerOut(), vis == null ? null : vis.imageEmbeds(),
+        keep ? inputsEmbeds : null, keep ? layers : List.of(), x, null);
+  }
+
+  /**
+   * Additive attention bias {@code [B, 1, L, L]}: future keys and pad keys masked. Built in native
+   * memory from a {@code [L, L]} comparison and a {@code [B, 1, 1, L]} pad row, so the Java heap
+   * never holds {@code B * L^2} floats.
+   */
+  static NDArray causalPadBias(NDManager m, int[][] mask) {
+    int batch = mask.length;
+    int length = mask[0].length;
+    float[] padKeys = new float[batch * length];
+    for (int b = 0; b < batch; b++) {
+      for (int j = 0; j < length; j++) {
+        padKeys[b * length + j] = mask[b][j] == 0 ? MASKED : 0f;
+      }
+    }
+    NDArray positions = m.arange(length).toType(DataType.INT64, false);
+    NDArray future = positions.reshape(1, length).gt(positions.reshape(length, 1))
+        .toType(DataType.FLOAT32, false);
+    NDArray causal = future.mul(Constants.scalar(future, MASKED)).reshape(1, 1, length, length);
+    // Both masks add up to 2 * MASKED at most: still finite, and exp() of it is exactly 0.
+    return causal.add(owned(m, padKeys, new Shape(batch, 1, 1, length)));
+  }
+
+  // ------------------------------------------------------------------ batching
+
+  /** Prompts left-padded into one batch. */
+  private record Padded(long[][] ids, int[][] mask, int[] lengths, List<float[]> pixels,
+      List<int[]> grids) {}
+
+  private Padded pad(List<Qwen25VlPrompt> prompts, int[][] suffixes) {
+    int batch = prompts.size();
+    int[] lengths = new int[batch];
+    int width = 0;
+    List<float[]> pixels = new ArrayList<>();
+    List<int[]> grids = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      Qwen25VlPrompt p = Objects.requireNonNull(prompts.get(b), "prompt " + b);
+      p.validate(b, config);
+      lengths[b] = p.length() + (suffixes == null ? 0 : suffixes[b].length);
+      width = Math.max(width, lengths[b]);
+      pixels.addAll(p.pixels());
+      grids.addAll(p.grids());
+    }
+    long[][] ids = new long[batch][width];
+    int[][] mask = new int[batch][width];
+    for (int b = 0; b < batch; b++) {
+      int padding = width - lengths[b];
+      Arrays.fill(ids[b], 0, padding, config.padTokenId());
+      int[] prompt = prompts.get(b).inputIds();
+      for (int i = 0; i < prompt.length; i++) {
+        ids[b][padding + i] = prompt[i];
+      }
+      if (suffixes != null) {
+        for (int i = 0; i < suffixes[b].length; i++) {
+          int id = suffixes[b][i];
+          if (id < 0 || id >= config.vocabSize() || id == config.imageTokenId()) {
+            throw new IllegalArgumentException("response " + b + " has token " + id
+                + " (outside the vocabulary, or an image pad)");
+          }
+          ids[b][padding + prompt.length + i] = id;
+        }
+      }
+      Arrays.fill(mask[b], padding, width, 1);
+    }
+    return new Padded(ids, mask, lengths, pixels, grids);
+  }
+
+  // ------------------------------------------------------------------ generation
+
+  /** As {@link #generate(List, GenerationOptions, int)} with no minimum length. */
+  public GenerationResult generate(List<Qwen25VlPrompt> prompts, GenerationOptions options) {
+    return generate(prompts, options, 0);
+  }
+
+  /**
+   * Samples one response per prompt with a KV cache (greedy at temperature 0; sequence i draws
+   * from {@code SplittableRandom(seeds[i])}). Stops a sequence at one of the generation config's
+   * eos ids (unless {@code ignoreEos}) or after {@code maxNewTokens}. Vision special tokens
+   * (151652..151656) are never emitted; eos is not emitted before {@code minNewTokens} tokens
+   * (as transformers' {@code min_new_tokens}). Log-probs: see {@link Qwen25VlSampler}.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public GenerationResult generate(
+      List<Qwen25VlPrompt> prompts, GenerationOptions options, int minNewTokens) {
+    Objects.requireNonNull(prompts, "prompts");
+    Objects.requireNonNull(options, "options");
+    int batch = prompts.size();
+    if (batch == 0) {
+      return new GenerationResult(new int[0][], new float[0][], new boolean[0]);
+    }
+    if (options.seeds().length != batch) {
+      throw new IllegalArgumentException(
+          "got " + batch + " prompts but " + options.seeds().length + " seeds; need one each");
+    }
+    Padded in = pad(prompts, null);
+    int width = in.ids()[0].length;
+    int steps = options.maxNewTokens();
+    int vocab = config.vocabSize();
+    int[] eos = config.eosTokenIds();
+    int[] visionIds = config.visionSpecialIds();
+    int[] bannedEarly = concat(visionIds, eos);
+    Qwen25VlSampler sampler =
+        new Qwen25VlSampler(options.seeds(), options.temperature(), options.topP(), vocab);
+    int[][] tokens = new int[batch][steps];
+    float[][] logProbs = new float[batch][steps];
+    int[] lengths = new int[batch];
+    boolean[] finished = new boolean[batch];
+    boolean[] active = new boolean[batch];
+    Arrays.fill(active, true);
+    try (Engines.NoGrad noGrad = Engines.noGrad();
+        NDManager call = manager.newSubManager();
+        Qwen25VlDecoder.KvCache cache = new Qwen25VlDecoder.KvCache(call, config.numLayers())) {
+      Qwen25VlRope.RopeIndex rope;
+      float[] logits;
+      try (NDManager step = call.newSubManager()) {
+        Trace t = forward(step, in.ids(), in.mask(), in.pixels(), in.grids(), false, cache);
+        rope = t.rope();
+        NDArray last = t.residual().get(new NDIndex(":, -1, :"));
+        logits = logits(finalNorm(last)).toFloatArray();
+      }
+      for (int s = 0; ; s++) {
+        int stillActive = 0;
+        for (int b = 0; b < batch; b++) {
+          if (!active[b]) {
+            continue;
+          }
+          int[] banned = lengths[b] < minNewTokens ? bannedEarly : visionIds;
+          int token = sampler.next(b, logits, b * vocab, banned);
+          tokens[b][lengths[b]] = token;
+          logProbs[b][lengths[b]] = sampler.lastLogProb();
+          lengths[b]++;
+          if (!options.ignoreEos() && contains(eos, token)) {
+            finished[b] = true;
+            active[b] = false;
+          } else if (lengths[b] >= steps) {
+            active[b] = false;
+          } else {
+            stillActive++;
+          }
+        }
+        if (stillActive == 0) {
+          break;
+        }
+        try (NDManager step = call.newSubManager()) {
+          logits = decodeStep(step, cache, rope, in, tokens, active, s);
+        }
+      }
+    }
+    int[][] outTokens = new int[batch][];
+    float[][] outLogProbs = new float[batch][];
+    for (int b = 0; b < batch; b++) {
+      outTokens[b] = Arrays.copyOf(tokens[b], lengths[b]);
+      outLogProbs[b] = Arrays.copyOf(logProbs[b], lengths[b]);
+    }
+    return new GenerationResult(outTokens, outLogProbs, finished);
+  }
+
+  /**
+   * Feeds generated token s of every row (pad for finished rows: their outputs are ignored) at
+   * position {@code n_valid + s + rope_delta} on all three axes; returns the next logits
+   * {@code [B * V]}.
+   */
+  private float[] decodeStep(NDManager step, Qwen25VlDecoder.KvCache cache, Qwen25VlRope.RopeIndex rope,
+      Padded in, int[][] tokens, boolean[] active, int s) {
+    int batch = tokens.length;
+    int width = in.ids()[0].length;
+    long[][] ids = new long[batch][1];
+    long[][][] pos = new long[3][batch][1];
+    for (int b = 0; b < batch; b++) {
+      ids[b][0] = active[b] ? tokens[b][s] : config.padTokenId();
+      long p = rope.generatedPosition(b, in.lengths()[b], s);
+      pos[0][b][0] = p;
+      pos[1][b][0] = p;
+      pos[2][b][0] = p;
+    }
+    int keys = width + s + 1;
+    float[] bias = new float[batch * keys];
+    for (int b = 0; b < batch; b++) {
+      for (int j = 0; j < width; j++) {
+        if (in.mask()[b][j] == 0) {
+          bias[b * keys + j] = MASKED;
+        }
+      }
+    }
+    float[][] cs = Qwen25VlRope.textCosSin(pos, config);
+    Shape table = new Shape(batch, 1, 1, config.headDim());
+    NDArray x = decoder.embed(step, ids, null);
+    NDArray hidden = decoder.layers(x, owned(step, cs[0], table), owned(step, cs[1], table),
+        owned(step, bias, new Shape(batch, 1, 1, keys)), cache, null);
+    return logits(finalNorm(hidden.reshape(batch, config.hiddenSize()))).toFloatArray();
+  }
+
+  // ------------------------------------------------------------------ scoring and training
+
+  /**
+   * Per-token log-probabilities (and entropies if asked) of the responses under {@code
+   * softmax(logits / temperature)}, without gradient.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  public TokenScores score(List<Qwen25VlPrompt> prompts, int[][] responses, float temperature,
+      boolean withEntropy) {
+    try (Engines.NoGrad noGrad = Engines.noGrad();
+        NDManager call = manager.newSubManager()) {
+      ResponseTensors out = responseTensors(call, prompts, responses, temperature, withEntropy);
+      float[] lp = out.logProbs().toFloatArray();
+      float[] ent = withEntropy ? out.entropies().toFloatArray() : null;
+      int t = (int) out.logProbs().getShape().get(1);
+      float[][] logProbs = new float[responses.length][];
+      float[][] entropies = withEntropy ? new float[responses.length][] : null;
+      for (int b = 0; b < responses.length; b++) {
+        logProbs[b] = Arrays.copyOfRange(lp, b * t, b * t + responses[b].length);
+        if (withEntropy) {
+          entropies[b] = Arrays.copyOfRange(ent, b * t, b * t + responses[b].length);
+        }
+      }
+      return new TokenScores(logProbs, entropies);
+    }
+  }
+
+  /**
+   * The differentiable path for losses: {@code [B, T]} log-probabilities (T = longest response;
+   * padded entries finite and meaningless) of each response token given its prompt and the
+   * response tokens before it, under {@code softmax(logits / temperature)}; entropies
+   * {@code [B, T]} when asked. With a gradient collector open, backward reaches {@link
+   * #parameters()}. Prompt + response rows are left-padded; only the response positions go
+   * through the LM head, in chunks of {@link #LOGIT_CHUNK_ROWS} positions. Arrays that autograd
+   * keeps live in {@code m}: close it only after the backward pass.
+   */
+  public ResponseTensors responseTensors(NDManager m, List<Qwen25VlPrompt> prompts,
+      int[][] responses, float temperature, boolean withEntropy) {
+    Objects.requireNonNull(m, "manager");
+    if (prompts.size() != responses.length) {
+      throw new IllegalArgumentException(
+          prompts.size() + " prompts but " + responses.length + " responses");
+    }
+    if (!(temperature > 0f) || Float.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature=" + temperature + " must be > 0 and finite");
+    }
+    int batch = prompts.size();
+    int longest = 1;
+    for (int[] r : responses) {
+      longest = Math.max(longest, r.length);
+    }
+    Padded in = pad(prompts, responses);
+    int width = in.ids()[0].length;
+    Trace t = forward(m, in.ids(), in.mask(), in.pixels(), in.grids(), false, null);
+    long[] from = new long[batch * longest];
+    long[] target = new long[batch * longest];
+    for (int b = 0; b < batch; b++) {
+      int first = width - responses[b].length; // column of response token 0
+      for (int j = 0; j < longest; j++) {
+        boolean real = j < responses[b].length;
+        // Token j is predicted by the column before it; padded entries reuse the last column.
+        from[b * longest + j] = (long) b * width + (real ? first + j - 1 : width - 1);
+        target[b * longest + j] = real ? responses[b][j] : 0;
+      }
+    }
+    NDArray hidden = t.residual().reshape((long) batch * width, config.hiddenSize());
+    NDArray picked = rows(m.create(from), hidden); // [B*T, H]
+    // The head runs on chunks of positions, each in its own manager: without gradient only one
+    // chunk's [rows, V] logits exist at a time; with gradient autograd keeps what it needs itself.
+    int total = batch * longest;
+    NDList logProbChunks = new NDList();
+    NDList entropyChunks = new NDList();
+    for (int start = 0; start < total; start += LOGIT_CHUNK_ROWS) {
+      int end = Math.min(total, start + LOGIT_CHUNK_ROWS);
+      try (NDManager chunk = m.newSubManager()) {
+        NDArray idx = chunk.arange(start, end).toType(DataType.INT64, false);
+        NDArray z = logits(finalNorm(rows(idx, picked)));
+        if (temperature != 1f) {
+          z = z.div(Constants.scalar(z, temperature));
+        }
+        NDArray logSoftmax = z.logSoftmax(-1);
+        // The gather index is kept by autograd for backward and m.create() wraps a Java buffer:
+        // it lives in m (closed after backward), never in the chunk manager.
+        NDArray chunkTargets =
+            m.create(Arrays.copyOfRange(target, start, end), new Shape(end - start, 1));
+        NDArray lp = logSoftmax.gather(chunkTargets, 1).reshape(end - start);
+        lp.attach(m);
+        logProbChunks.add(lp);
+        if (withEntropy) {
+          NDArray ent = logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
+          ent.attach(m);
+          entropyChunks.add(ent);
+        }
+      }
+    }
+    NDArray logProbs = concatRows(logProbChunks).reshape(batch, longest);
+    NDArray entropies = withEntropy ? concatRows(entropyChunks).reshape(batch, longest) : null;
+    return new ResponseTensors(logProbs, entropies);
+  }
+
+  private static NDArray concatRows(NDList parts) {
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static boolean contains(int[] ids, int id) {
+    for (int x : ids) {
+      if (x == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Qwen25VlModel(" + config + ", " + parameterCount + " parameters, " + device + ")";
+  }
+}

@@ -1,0 +1,81 @@
+package io.perlspark.model.family.qwen25vl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import io.perlspark.model.policy.Constants;
+
+/**
+ * The small tensor operations of Qwen2.5-VL, written as transformers writes them (float32). The
+ * activation is always the first operand, so results attach to the activation's manager, never
+ * to the manager owning the parameters; scalar operands come from {@link Constants#scalar}.
+ */
+final class Qwen25VlOps {
+  private Qwen25VlOps() {}
+
+  /** {@code x W^T + b} (b may be null). */
+  static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+  }
+
+  /** Rows of a table by index (differentiable in the table); the result joins idx's manager. */
+  static NDArray rows(NDArray idx, NDArray table) {
+    return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /** Qwen2 RMSNorm: {@code w * x / sqrt(mean(x^2) + eps)}. */
+  static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+    NDArray variance = x.mul(x).mean(new int[] {-1}, true);
+    return x.div(variance.add(Constants.scalar(variance, eps)).sqrt()).mul(weight);
+  }
+
+  /** SiLU, {@code x * sigmoid(x)}. */
+  static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /** GELU with the exact erf (PyTorch's default, as {@code nn.GELU()} in the merger). */
+  static NDArray gelu(NDArray x) {
+    return Activation.gelu(x);
+  }
+
+  /** {@code x * cos + rotate_half(x) * sin}; rotate_half(x) = cat(-x2, x1) over the last axis. */
+  static NDArray rotary(NDArray x, NDArray cos, NDArray sin) {
+    int last = x.getShape().dimension() - 1;
+    NDList halves = x.split(2, last);
+    NDArray rotated = halves.get(1).neg().concat(halves.get(0), last);
+    return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  /** {@code [B, kv, T, d]} to {@code [B, kv * groups, T, d]}, head h reading kv head h / groups. */
+  static NDArray repeatKv(NDArray x, int groups) {
+    if (groups == 1) {
+      return x;
+    }
+    long[] s = x.getShape().getShape();
+    return x.expandDims(2).broadcast(new Shape(s[0], s[1], groups, s[2], s[3]))
+        .reshape(s[0], s[1] * groups, s[2], s[3]);
+  }
+
+  /**
+   * A float32 array in PyTorch-owned memory: autograd may keep an operand of mul for backward,
+   * so it must not live on a Java buffer that the GC can free (see {@link Constants}).
+   */
+  static NDArray owned(NDManager m, float[] data, Shape shape) {
+    try (NDArray javaBacked = m.create(data, shape)) {
+      return javaBacked.toType(DataType.FLOAT32, true);
+    }
+  }
+
+  static long[] toLongs(int[] v) {
+    long[] out = new long[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i];
+    }
+    return out;
+  }
+}
