@@ -175,7 +175,8 @@ public final class SafeTensors implements AutoCloseable {
     // create() over a direct buffer shares its memory; the copy moves it into PyTorch's allocator
     // so the tensor never depends on the mapping or on the GC (see Constants).
     try (NDArray view = manager.create(mapped, shape, stored)) {
-      return view.toType(target, true);
+      // A same-type toType() aliases the mapping (DJL's torchTo has no copy flag): clone instead.
+      return stored == target ? view.duplicate() : view.toType(target, true);
     }
   }
 

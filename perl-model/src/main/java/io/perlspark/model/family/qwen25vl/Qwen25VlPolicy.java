@@ -3,6 +3,7 @@ package io.perlspark.model.family.qwen25vl;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.perlspark.model.policy.Engines;
@@ -354,19 +355,41 @@ public final class Qwen25VlPolicy implements PolicyModel {
   }
 
   @Override
-  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
   public void loadParameters(byte[] bytes) {
     // Everything is checked before the first write: bad bytes leave the model unchanged.
     Layout layout = check(bytes, shapes());
     ByteBuffer data = ByteBuffer.wrap(bytes, layout.dataOffset(),
         bytes.length - layout.dataOffset()).order(ByteOrder.LITTLE_ENDIAN);
+    writeInPlace((p, v) -> {
+      data.asFloatBuffer().get(v);
+      data.position(data.position() + v.length * Float.BYTES);
+    });
+  }
+
+  /** Fills a parameter's values (a float[] of its size) for {@link #writeInPlace}. */
+  private interface Source {
+    void fill(Parameter p, float[] values);
+  }
+
+  /**
+   * Overwrites every parameter's values in place, in {@link #trainableParameters()} order.
+   *
+   * <p>Not {@code NDArray.set(float[])} (what {@code FlatParameters.setValues} uses): on CPU that
+   * rebinds the tensor to a Java direct buffer that only the DJL handle keeps alive. Here the values
+   * go through a PyTorch-owned copy and are written into the parameter's own storage by an index
+   * assignment, so parameters always live in PyTorch memory, whatever the GC does.
+   */
+  @SuppressWarnings("try") // the NoGrad scope is used only for its close()
+  private void writeInPlace(Source source) {
     try (Engines.NoGrad noGrad = Engines.noGrad()) {
       for (Parameter p : model.parameters()) {
         NDArray a = p.getArray();
         float[] v = new float[Math.toIntExact(a.size())];
-        data.asFloatBuffer().get(v);
-        data.position(data.position() + v.length * Float.BYTES);
-        a.set(v); // in place: the Parameter and its array (and any gradient) stay the same
+        source.fill(p, v);
+        try (NDManager tmp = model.manager().newSubManager()) {
+          NDArray owned = Qwen25VlOps.owned(tmp, v, a.getShape());
+          a.set(new NDIndex(":"), owned);
+        }
       }
     }
   }
@@ -386,9 +409,19 @@ public final class Qwen25VlPolicy implements PolicyModel {
     return model.flatParameters();
   }
 
+  /** As {@link Qwen25VlModel#setFlatParameters}, written into native storage (see {@link #writeInPlace}). */
   @Override
   public void setFlatParameters(float[] values) {
-    model.setFlatParameters(values);
+    Objects.requireNonNull(values, "values");
+    if (values.length != model.parameterCount()) {
+      throw new IllegalArgumentException("got " + values.length + " values but the model has "
+          + model.parameterCount() + " parameters");
+    }
+    int[] at = {0};
+    writeInPlace((p, v) -> {
+      System.arraycopy(values, at[0], v, 0, v.length);
+      at[0] += v.length;
+    });
   }
 
   @Override

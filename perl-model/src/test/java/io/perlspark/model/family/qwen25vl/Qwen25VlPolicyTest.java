@@ -359,4 +359,60 @@ class Qwen25VlPolicyTest {
     assertEquals(151645, tokenizer.eosId(), "<|im_end|> ends an assistant turn");
     assertEquals(151936, tokenizer.vocabSize(), "the model's vocabulary");
   }
+
+  /**
+   * GRPO gradients through the policy (the jobs' GradientWorker) are finite and do not depend on
+   * the garbage collector, also after the parameters were loaded from bytes (as on executors).
+   */
+  @Test
+  void grpoGradientsAreFiniteAndIndependentOfTheGarbageCollector() throws Exception {
+    byte[] bytes = policy.parametersToBytes();
+    policy.loadParameters(bytes);
+    List<PolicyInput> d = caseD();
+    List<PolicyInput> prompts = List.of(caseA(), d.get(0), d.get(1), caseA());
+    GenerationResult gen = policy.generate(prompts, GenerationOptions.builder().optTemperature(1f)
+        .optMaxNewTokens(10).setSeeds(1, 2, 3, 4).build());
+    TokenScores ref = policy.score(prompts, gen.tokens(), 1f, false);
+    List<io.perlspark.model.train.TrainingExample> examples = new ArrayList<>();
+    double[] advantages = {1.0, -0.5, 0.5, -1.0};
+    for (int i = 0; i < prompts.size(); i++) {
+      examples.add(new io.perlspark.model.train.TrainingExample(prompts.get(i), gen.tokens()[i],
+          gen.logProbs()[i], ref.logProbs()[i], advantages[i]));
+    }
+    io.perlspark.model.loss.GrpoLossConfig cfg = io.perlspark.model.loss.GrpoLossConfig.defaults();
+    double normaliser = 0;
+    for (int[] t : gen.tokens()) {
+      normaliser += t.length;
+    }
+    io.perlspark.model.train.GradientResult quiet = io.perlspark.model.train.GradientWorker
+        .grpoGradients(policy, examples, cfg, normaliser, 2, 1f);
+    double norm = 0;
+    for (float g : quiet.gradient()) {
+      assertTrue(Float.isFinite(g), "finite gradient");
+      norm += (double) g * g;
+    }
+    assertTrue(Math.sqrt(norm) > 1e-3, "the advantages give a gradient: " + Math.sqrt(norm));
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread churn = new Thread(() -> {
+      while (!stop.get()) {
+        io.perlspark.model.policy.ConstantsTest.churn();
+      }
+    });
+    churn.start();
+    try {
+      for (int rep = 0; rep < 3; rep++) {
+        policy.loadParameters(bytes);
+        io.perlspark.model.train.GradientResult noisy = io.perlspark.model.train.GradientWorker
+            .grpoGradients(policy, examples, cfg, normaliser, 2, 1f);
+        double max = 0;
+        for (int i = 0; i < quiet.gradient().length; i++) {
+          max = Math.max(max, Math.abs(quiet.gradient()[i] - noisy.gradient()[i]));
+        }
+        assertTrue(max <= 1e-6 * Math.sqrt(norm) + 1e-9, "repetition " + rep + ": " + max);
+      }
+    } finally {
+      stop.set(true);
+      churn.join();
+    }
+  }
 }
