@@ -48,13 +48,18 @@ public final class ModelFamilies {
    *
    * @throws ConfigException listing every problem, each naming its key
    */
-  public static ModelRecipe recipe(ModelConfig config, long initSeed) {
+  public static ModelRecipe recipe(ModelConfig config, RecipeContext context) {
     ModelFamily family = forName(config.family());
     List<ConfigException.Problem> problems = family.validate(config);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return family.recipe(config, initSeed);
+    return family.recipe(config, context);
+  }
+
+  /** As {@link #recipe(ModelConfig, RecipeContext)} with default Hadoop settings. */
+  public static ModelRecipe recipe(ModelConfig config, long initSeed) {
+    return recipe(config, RecipeContext.builder().optInitSeed(initSeed).build());
   }
 
   private static Map<String, ModelFamily> byName(ModelFamily... families) {

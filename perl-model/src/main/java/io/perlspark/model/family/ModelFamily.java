@@ -26,10 +26,12 @@ public interface ModelFamily {
 
   /**
    * The recipe of a run's model. Runs on the driver and may read small files (a tokenizer, a
-   * config.json) so that executors need not.
+   * config.json) so that executors need not; a family whose weights stay in {@code model.path}
+   * puts a {@link io.perlspark.model.checkpoint.RemoteFolder} (URI + the context's Hadoop settings)
+   * into its recipe and reads it on the executor.
    *
-   * @param initSeed seed of freshly initialised parameters (the run seed)
+   * @param context the seed of fresh parameters and the Hadoop settings for model files
    * @throws ConfigException when the config cannot be used, naming the key
    */
-  ModelRecipe recipe(ModelConfig config, long initSeed);
+  ModelRecipe recipe(ModelConfig config, RecipeContext context);
 }

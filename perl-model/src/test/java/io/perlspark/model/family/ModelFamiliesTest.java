@@ -52,6 +52,22 @@ class ModelFamiliesTest {
   }
 
   @Test
+  void theRecipeContextCarriesTheSeedAndTheHadoopSettings() {
+    RecipeContext plain = RecipeContext.builder().build();
+    assertEquals(0, plain.initSeed());
+    assertTrue(plain.hadoopConfiguration() != null);
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+    conf.set("fs.s3a.endpoint", "http://minio:9000");
+    RecipeContext c = RecipeContext.builder().optInitSeed(42).optHadoopConfiguration(conf).build();
+    assertEquals(42, c.initSeed());
+    assertEquals("http://minio:9000", c.hadoopConfiguration().get("fs.s3a.endpoint"));
+    // The seed reaches the recipe: equal seeds give equal recipes, others differ.
+    ModelConfig defaults = io.perlspark.common.config.PerlConfig.defaults().model();
+    assertEquals(ModelFamilies.recipe(defaults, 42), ModelFamilies.recipe(defaults, c));
+    assertFalse(ModelFamilies.recipe(defaults, 41).equals(ModelFamilies.recipe(defaults, c)));
+  }
+
+  @Test
   void countsPlaceholders() {
     assertEquals(0, PromptProcessor.countPlaceholders("no images"));
     assertEquals(3, PromptProcessor.countPlaceholders("<image><image> a <image>"));

@@ -4,14 +4,19 @@ import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.family.ModelFamilies;
 import io.perlspark.model.family.ModelRecipe;
 import io.perlspark.model.family.PromptProcessor;
+import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.policy.Devices;
 import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Everything an executor needs to build the policy (without its parameters, which travel as a
@@ -30,13 +35,40 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
 
   /**
    * The runtime described by a run config: the family named by {@code model.family}, which checks
-   * and reads the rest of {@code model.*}.
+   * and reads the rest of {@code model.*}. Model files are read with the running Spark
+   * application's Hadoop settings when there is one (so {@code spark.hadoop.*} apply).
    *
-   * @throws io.perlspark.common.config.ConfigException naming the key, before any Spark work
+   * @throws io.perlspark.common.config.ConfigException naming the key
    */
   public static PolicyRuntime from(ModelConfig m, long seed) {
-    return new PolicyRuntime(ModelFamilies.recipe(m, seed), m.device());
+    RecipeContext.Builder context = RecipeContext.builder().optInitSeed(seed);
+    context.optHadoopConfiguration(sparkHadoopConfiguration());
+    return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device());
   }
+
+  /**
+   * The Hadoop configuration of this thread's (or the default) Spark session; before a session
+   * exists (the CLI builds the runtime first, to fail fast), the {@code spark.hadoop.*} settings
+   * that spark-submit passed as system properties, as Spark itself would apply them.
+   */
+  static Configuration sparkHadoopConfiguration() {
+    scala.Option<SparkSession> session = SparkSession.getActiveSession();
+    if (session.isEmpty()) {
+      session = SparkSession.getDefaultSession();
+    }
+    if (session.isDefined()) {
+      return session.get().sparkContext().hadoopConfiguration();
+    }
+    Configuration conf = new Configuration();
+    for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
+      if (kv._1().startsWith(SPARK_HADOOP_PREFIX)) {
+        conf.set(kv._1().substring(SPARK_HADOOP_PREFIX.length()), kv._2());
+      }
+    }
+    return conf;
+  }
+
+  private static final String SPARK_HADOOP_PREFIX = "spark.hadoop.";
 
   /**
    * A fresh model (initial parameters) with its own tokenizer ({@link PolicyModel#tokenizer()}), on
@@ -44,6 +76,17 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    */
   public PolicyModel build() {
     return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
+  }
+
+  /**
+   * The parameters of a fresh model ({@link PolicyModel#parametersToBytes()}); the model and its
+   * tokenizer are closed again (a Hugging Face tokenizer holds native memory).
+   */
+  public byte[] initialParameters() {
+    try (TextTokenizer tokenizer = recipe.newTokenizer();
+        PolicyModel fresh = recipe.newModel(tokenizer, Devices.choose(device, assignedGpu()))) {
+      return fresh.parametersToBytes();
+    }
   }
 
   /** The prompt processor that goes with a model from {@link #build()}. */

@@ -5,7 +5,6 @@ import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;
-import io.perlspark.model.policy.PolicyModel;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -30,9 +29,7 @@ public final class InitialParameters {
    */
   public static byte[] load(String init, String option, PolicyRuntime runtime, Configuration conf) {
     if (init == null || init.isBlank()) {
-      try (PolicyModel fresh = runtime.build()) {
-        return fresh.parametersToBytes();
-      }
+      return runtime.initialParameters();
     }
     Checkpoint c = checkpoint(init, option, conf);
     ModelCheck.sameSpec(c.parameters(), runtime, option + " " + init);

@@ -3,7 +3,7 @@ package io.perlspark.model.family.builtin;
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.family.ModelFamily;
-import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import io.perlspark.model.tokenizer.TokenizerSource;
 import io.perlspark.model.tokenizer.Tokenizers;
@@ -39,7 +39,7 @@ public final class BuiltinFamily implements ModelFamily {
   }
 
   @Override
-  public BuiltinRecipe recipe(ModelConfig config, long initSeed) {
+  public BuiltinRecipe recipe(ModelConfig config, RecipeContext context) {
     TokenizerSource source = tokenizerSource(config.tokenizer());
     int vocab;
     try (TextTokenizer t = source.open()) {
@@ -58,7 +58,7 @@ public final class BuiltinFamily implements ModelFamily {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model", e.getMessage());
     }
-    return new BuiltinRecipe(spec, source, initSeed);
+    return new BuiltinRecipe(spec, source, context.initSeed());
   }
 
   private static boolean isBuiltinTokenizer(String tokenizer) {
