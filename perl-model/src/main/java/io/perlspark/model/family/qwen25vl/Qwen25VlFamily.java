@@ -4,6 +4,7 @@ import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelFamily;
+import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.tokenizer.ChatTemplate;
 import io.perlspark.model.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -39,10 +40,13 @@ public final class Qwen25VlFamily implements ModelFamily {
     return List.of();
   }
 
+  /**
+   * {@inheritDoc} The context's seed plays no part (the initial parameters are the checkpoint's);
+   * its Hadoop settings read {@code model.path} here and travel with the recipe to executors.
+   */
   @Override
-  public Qwen25VlRecipe recipe(ModelConfig config, long initSeed) {
-    // The seed plays no part: the initial parameters are the checkpoint's.
-    return recipe(config, new Configuration());
+  public Qwen25VlRecipe recipe(ModelConfig config, RecipeContext context) {
+    return recipe(config, context.hadoopConfiguration());
   }
 
   /**
