@@ -16,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true,
-    description = {"Validates a multi-image dataset and writes it as canonical Parquet with a rejects table.",
+    description = {"Validates a dataset and writes it as canonical Parquet with a rejects table.",
         "",
         "Reads HF/EasyR1/verl Parquet or JSONL (also .jsonl.gz) with an image root, embeds and checks",
         "the images, and writes data/ (canonical sharded Parquet), rejects/ (row_id, row_number counted",
