@@ -86,7 +86,6 @@ public final class Qwen25VlPolicy implements PolicyModel {
     Objects.requireNonNull(in, "prompt " + index);
     Qwen25VlConfig c = model.config();
     int unit = c.vision().mergeUnit();
-    int[] grid;
     int[][] grids = in.imageGrids();
     if (in.imageCount() > 0 && !in.hasImageGrids()) {
       throw new IllegalArgumentException("prompt " + index + " has " + in.imageCount()
@@ -120,7 +119,7 @@ public final class Qwen25VlPolicy implements PolicyModel {
       if (ids[i] != image) {
         out[o++] = ids[i];
       } else if (i == 0 || ids[i - 1] != image) {
-        grid = grids[k++];
+        int[] grid = grids[k++];
         int n = grid[0] * grid[1] * grid[2] / unit;
         Arrays.fill(out, o, o + n, image);
         o += n;
