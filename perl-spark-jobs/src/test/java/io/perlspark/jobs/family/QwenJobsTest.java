@@ -104,6 +104,24 @@ class QwenJobsTest {
     assertTrue(c.model().path() != null && c.model().maxSeqLen() >= 256, c.model().toString());
   }
 
+  /**
+   * The runtime (with the Qwen recipe: model folder, Hadoop settings, config text) travels to
+   * executors under the cluster templates' spark.kryo.registrationRequired.
+   */
+  @Test
+  void theQwenRuntimeSurvivesKryoWithRegistrationRequired() {
+    PolicyRuntime runtime = PolicyRuntime.from(ConfigLoader.load(config, List.of()).model(), 11);
+    org.apache.spark.serializer.SerializerInstance kryo =
+        new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf(false)
+            .set("spark.kryo.registrationRequired", "true")
+            .set("spark.kryo.registrator",
+                io.perlspark.jobs.spark.PerlKryoRegistrator.class.getName())).newInstance();
+    scala.reflect.ClassTag<Object> any = scala.reflect.ClassTag$.MODULE$.Any();
+    Object back = kryo.deserialize(kryo.serialize(runtime, any), any);
+    assertEquals(runtime, back);
+    assertEquals("qwen2_5_vl", ((PolicyRuntime) back).family());
+  }
+
   /** Runs {@code perl <args>} in this JVM; returns the exit code, failing with stderr on a crash. */
   static int perl(String... args) {
     CommandLine cl = PerlCli.commandLine();
