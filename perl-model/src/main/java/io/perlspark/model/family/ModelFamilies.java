@@ -3,6 +3,7 @@ package io.perlspark.model.family;
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.family.builtin.BuiltinFamily;
+import io.perlspark.model.family.qwen25vl.Qwen25VlFamily;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,7 @@ import java.util.Map;
 public final class ModelFamilies {
   private ModelFamilies() {}
 
-  private static final Map<String, ModelFamily> REGISTERED = byName(new BuiltinFamily());
+  private static final Map<String, ModelFamily> REGISTERED = byName(new BuiltinFamily(), new Qwen25VlFamily());
 
   /**
    * The family called {@code name}.

@@ -82,4 +82,41 @@ class SafeTensorsTest {
       assertTrue(e.abs().sum().getFloat() > 0);
     }
   }
+
+  /**
+   * A tensor loaded without conversion (F32 as float32, I64 as int64) is a copy in PyTorch memory:
+   * it outlives the file's mapping and the GC (a same-type toType() would alias the mapping).
+   */
+  @Test
+  void sameTypeLoadsOwnTheirMemory() throws Exception {
+    int n = 4096;
+    ByteBuffer data = ByteBuffer.allocate(n * 4 + n * 8).order(ByteOrder.LITTLE_ENDIAN);
+    float[] floats = new float[n];
+    long[] longs = new long[n];
+    for (int i = 0; i < n; i++) {
+      floats[i] = i * 0.5f - 3f;
+      longs[i] = 151000L + i;
+      data.putFloat(floats[i]);
+    }
+    for (long v : longs) {
+      data.putLong(v);
+    }
+    Path f = handWritten("{\"f\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[0,"
+        + n * 4 + "]},\"l\":{\"dtype\":\"I64\",\"shape\":[" + n + "],\"data_offsets\":["
+        + n * 4 + "," + n * 12 + "]}}", data.array());
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray a;
+      NDArray b;
+      try (SafeTensors st = SafeTensors.open(f)) {
+        a = st.loadFloat("f", m);
+        b = st.load("l", m, DataType.INT64);
+      }
+      Files.delete(f);
+      for (int round = 0; round < 3; round++) {
+        io.perlspark.model.policy.ConstantsTest.churn();
+      }
+      assertArrayEquals(floats, a.toFloatArray());
+      assertArrayEquals(longs, b.toLongArray());
+    }
+  }
 }

@@ -67,7 +67,10 @@ final class Qwen25VlOps {
    */
   static NDArray owned(NDManager m, float[] data, Shape shape) {
     try (NDArray javaBacked = m.create(data, shape)) {
-      return javaBacked.toType(DataType.FLOAT32, true);
+      // duplicate() clones into PyTorch memory. Not toType(FLOAT32, true): DJL's torchTo has no
+      // copy flag, so a same-type conversion returns a tensor ALIASING the Java buffer, which the
+      // GC frees once javaBacked is closed (garbage cos/sin, masks and pixels under GC pressure).
+      return javaBacked.duplicate();
     }
   }
 

@@ -1,0 +1,140 @@
+package io.perlspark.model.family.qwen25vl;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.perlspark.model.checkpoint.RemoteFolder;
+import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * How to build a run's Qwen2.5-VL policy: the checkpoint folder ({@code model.path}, a local folder
+ * or a Hadoop URI with the driver's file-system settings), its {@code config.json} and {@code
+ * generation_config.json} as text (small; they fix the sizes, so equal recipes build equal models
+ * and {@link #checkParameters} needs no file), the image processor's {@code max_pixels} override
+ * (null: the folder's {@code preprocessor_config.json}), the longest sequence, and the dtype.
+ *
+ * <p>Weights and tokenizer stay in the folder: each JVM makes it local once ({@link
+ * RemoteFolder#localFolder()}: a local path in place, a remote one copied into the model cache) and
+ * reads {@code model.safetensors} (or its shards) and {@code tokenizer.json} from there.
+ *
+ * @param folder {@code model.path}
+ * @param configJson the folder's config.json
+ * @param generationConfigJson the folder's generation_config.json, or null when it has none
+ * @param maxPixels override of the image processor's max_pixels, or null
+ * @param maxSequenceLength the longest prompt + response ({@code model.maxSeqLen})
+ * @param dtype the parameters' type; only {@code float32}
+ */
+public record Qwen25VlRecipe(
+    RemoteFolder folder,
+    String configJson,
+    String generationConfigJson,
+    Integer maxPixels,
+    int maxSequenceLength,
+    String dtype)
+    implements ModelRecipe {
+  private static final long serialVersionUID = 1L;
+  public static final String FLOAT32 = "float32";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Local copies of model folders, made once per JVM. */
+  private static final Map<RemoteFolder, Path> LOCAL = new ConcurrentHashMap<>();
+
+  public Qwen25VlRecipe {
+    Objects.requireNonNull(folder, "folder");
+    Objects.requireNonNull(configJson, "configJson");
+    Objects.requireNonNull(dtype, "dtype");
+    if (!FLOAT32.equals(dtype)) {
+      throw new IllegalArgumentException("dtype " + dtype + " is not supported; only float32");
+    }
+    if (maxPixels != null && maxPixels < 1) {
+      throw new IllegalArgumentException("maxPixels=" + maxPixels + " must be >= 1");
+    }
+    if (maxSequenceLength < 2) {
+      throw new IllegalArgumentException("maxSequenceLength=" + maxSequenceLength + " must be >= 2");
+    }
+  }
+
+  @Override
+  public String familyName() {
+    return Qwen25VlFamily.NAME;
+  }
+
+  /** The model's sizes (from the carried config text). */
+  public Qwen25VlConfig config() {
+    try {
+      JsonNode gen = generationConfigJson == null ? null : JSON.readTree(generationConfigJson);
+      return Qwen25VlConfig.fromJson(JSON.readTree(configJson), gen);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(folder.pathOrUri() + "/config.json: " + e.getMessage(), e);
+    }
+  }
+
+  /** The folder as a local directory, resolved (and copied if remote) once per JVM. */
+  public Path localFolder() {
+    return LOCAL.computeIfAbsent(folder, f -> {
+      try {
+        return f.localFolder();
+      } catch (IOException e) {
+        throw new UncheckedIOException("model.path " + f.pathOrUri() + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  /** A {@link Qwen25VlTokenizer} (owning the processor) from the folder's tokenizer files. */
+  @Override
+  public Qwen25VlTokenizer newTokenizer() {
+    Qwen25VlProcessor.Builder b = Qwen25VlProcessor.builder(localFolder());
+    if (maxPixels != null) {
+      b.maxPixels(maxPixels);
+    }
+    return new Qwen25VlTokenizer(b.build(), config().vocabSize());
+  }
+
+  @Override
+  public Qwen25VlPolicy newModel(TextTokenizer tokenizer, Device device) {
+    Objects.requireNonNull(tokenizer, "tokenizer");
+    try {
+      Qwen25VlModel model = Qwen25VlModel.load(localFolder(), config(), device);
+      return new Qwen25VlPolicy(model, tokenizer, maxSequenceLength, folder.pathOrUri());
+    } catch (IOException e) {
+      throw new UncheckedIOException("model.path " + folder.pathOrUri() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Qwen25VlPromptProcessor newPromptProcessor(TextTokenizer tokenizer) {
+    if (!(tokenizer instanceof Qwen25VlTokenizer q)) {
+      throw new IllegalArgumentException("a Qwen2.5-VL prompt processor needs the tokenizer of "
+          + "its recipe (Qwen25VlTokenizer), got " + tokenizer);
+    }
+    return new Qwen25VlPromptProcessor(q.processor());
+  }
+
+  @Override
+  public void checkParameters(byte[] parameters) {
+    Map<String, long[]> expected = new LinkedHashMap<>();
+    Qwen25VlWeights.expected(config()).forEach((k, v) -> expected.put(k, v.getShape()));
+    try {
+      Qwen25VlPolicy.check(parameters, expected);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "does not fit the model of " + folder.pathOrUri() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    Qwen25VlConfig c = config();
+    return Qwen25VlFamily.NAME + " " + folder.pathOrUri() + " (hidden=" + c.hiddenSize()
+        + ", layers=" + c.numLayers() + ", vision depth=" + c.vision().depth() + ", " + dtype
+        + (maxPixels == null ? "" : ", max_pixels=" + maxPixels) + ", maxSeqLen="
+        + maxSequenceLength + ")";
+  }
+}
