@@ -108,4 +108,20 @@ public final class Qwen25VlFamily implements ModelFamily {
     }
     return recipe;
   }
+
+  /** A seeded random-init folder in the Hub's format ({@link Qwen25VlRandomInit}). */
+  @Override
+  public io.perlspark.model.family.InitRequest.Written initCheckpoint(io.perlspark.model.family.InitRequest r)
+      throws IOException {
+    io.perlspark.model.hub.SafeTensorsWriter.Dtype dtype = switch (r.dtype()) {
+      case "bfloat16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.BF16;
+      case "float16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F16;
+      case "float32" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F32;
+      default -> throw new IllegalArgumentException("dtype " + r.dtype() + ": allowed: bfloat16, float16, float32");
+    };
+    Qwen25VlRandomInit.Summary s = Qwen25VlRandomInit.write(r.config(), r.tokenizerFolder(), r.out(), r.seed(), dtype,
+        r.maxShardBytes());
+    return new io.perlspark.model.family.InitRequest.Written(s.folder(), s.parameters(), s.weightFiles().size(),
+        s.weightBytes());
+  }
 }
