@@ -48,11 +48,12 @@ final class StageData implements AutoCloseable {
 
     /** The counts as one line, e.g. for the stage-start log. */
     String describe() {
+      String not = byVerdict.entrySet().stream()
+          .filter(e -> !e.getKey().isPermutable())
+          .map(e -> e.getKey().name().toLowerCase(java.util.Locale.ROOT) + " " + e.getValue())
+          .collect(java.util.stream.Collectors.joining(", "));
       return permutable.size() + " of " + prompts + " prompts can be permuted (" + multiImage
-          + " have 2 or more images; not permutable: " + byVerdict.entrySet().stream()
-              .filter(e -> !e.getKey().isPermutable())
-              .map(e -> e.getKey().name().toLowerCase(java.util.Locale.ROOT) + " " + e.getValue())
-              .collect(java.util.stream.Collectors.joining(", ")) + ")";
+          + " have 2 or more images" + (not.isEmpty() ? "; not permutable: " + not : "") + ")";
     }
   }
 
