@@ -41,6 +41,20 @@ public interface ModelRecipe extends Serializable {
    */
   void checkParameters(byte[] parameters);
 
+  /**
+   * Values in the whole model (trained or frozen), known without building it; -1 when the family
+   * cannot tell cheaply. {@code perl train} refuses a full fine-tune above {@code
+   * model.maxFullFineTuneParams} with it.
+   */
+  default long baseParameterCount() {
+    return -1;
+  }
+
+  /** Whether the models of this recipe train LoRA adapters only ({@code model.lora.enabled}). */
+  default boolean trainsLora() {
+    return false;
+  }
+
   /** One line naming the family and its sizes or source, for provenance and messages. */
   String describe();
 }

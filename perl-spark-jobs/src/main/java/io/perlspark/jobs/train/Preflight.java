@@ -58,7 +58,17 @@ public final class Preflight {
     }
     if (problems.stream().noneMatch(p -> p.key().startsWith("model."))) {
       try {
-        ModelFamilies.recipe(cfg.model(), cfg.run().seed()); // the family's own checks and files
+        // the family's own checks and files
+        var recipe = ModelFamilies.recipe(cfg.model(), cfg.run().seed());
+        long params = recipe.baseParameterCount();
+        long max = cfg.model().maxFullFineTuneParams();
+        if (!recipe.trainsLora() && params > max) {
+          // the driver would hold weights, gradients and AdamW moments of every parameter
+          problems.add(new ConfigException.Problem("model.maxFullFineTuneParams", "the model has "
+              + params + " parameters, more than " + max + " that a full fine-tune may train on the"
+              + " driver; train LoRA adapters instead (model.lora.enabled: true) or raise"
+              + " model.maxFullFineTuneParams"));
+        }
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       }

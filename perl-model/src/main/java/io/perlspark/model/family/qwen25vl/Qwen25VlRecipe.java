@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.lora.LoraAdapters;
+import io.perlspark.model.lora.LoraConfig;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param maxPixels override of the image processor's max_pixels, or null
  * @param maxSequenceLength the longest prompt + response ({@code model.maxSeqLen})
  * @param dtype the parameters' type; only {@code float32}
+ * @param lora LoRA adapters to train instead of every parameter, or null (full fine-tuning)
  */
 public record Qwen25VlRecipe(
     RemoteFolder folder,
@@ -38,8 +43,47 @@ public record Qwen25VlRecipe(
     String generationConfigJson,
     Integer maxPixels,
     int maxSequenceLength,
-    String dtype)
+    String dtype,
+    Lora lora)
     implements ModelRecipe {
+
+  /**
+   * A run's LoRA settings ({@code model.lora}) and the seed of the adapters' initial A (the run
+   * seed), so every JVM draws the same initial adapters. Plain values, so the recipe stays
+   * serialisable without the model's classes.
+   *
+   * @param rank r
+   * @param alpha lora_alpha
+   * @param targets module names, PEFT's list form
+   * @param rslora scale alpha / sqrt(r)
+   * @param vision also adapt the vision tower
+   * @param seed seed of A's initialisation
+   */
+  public record Lora(int rank, double alpha, List<String> targets, boolean rslora, boolean vision,
+      long seed) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public Lora {
+      targets = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(targets));
+      config(rank, alpha, targets, rslora, vision); // fail here, not on an executor
+    }
+
+    /** The model's {@link LoraConfig}. */
+    public LoraConfig config() {
+      return config(rank, alpha, targets, rslora, vision);
+    }
+
+    private static LoraConfig config(int rank, double alpha, List<String> targets, boolean rslora,
+        boolean vision) {
+      return new LoraConfig(rank, alpha, targets, null, !vision, rslora);
+    }
+  }
+
+  /** A full fine-tuning recipe (no LoRA). */
+  public Qwen25VlRecipe(RemoteFolder folder, String configJson, String generationConfigJson,
+      Integer maxPixels, int maxSequenceLength, String dtype) {
+    this(folder, configJson, generationConfigJson, maxPixels, maxSequenceLength, dtype, null);
+  }
   private static final long serialVersionUID = 1L;
   public static final String FLOAT32 = "float32";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,7 +145,9 @@ public record Qwen25VlRecipe(
   public Qwen25VlPolicy newModel(TextTokenizer tokenizer, Device device) {
     Objects.requireNonNull(tokenizer, "tokenizer");
     try {
-      Qwen25VlModel model = Qwen25VlModel.load(localFolder(), config(), device);
+      Qwen25VlModel model = lora == null
+          ? Qwen25VlModel.load(localFolder(), config(), device)
+          : Qwen25VlModel.load(localFolder(), config(), device, lora.config(), lora.seed());
       return new Qwen25VlPolicy(model, tokenizer, maxSequenceLength, folder.pathOrUri());
     } catch (IOException e) {
       throw new UncheckedIOException("model.path " + folder.pathOrUri() + ": " + e.getMessage(), e);
@@ -119,14 +165,49 @@ public record Qwen25VlRecipe(
 
   @Override
   public void checkParameters(byte[] parameters) {
-    Map<String, long[]> expected = new LinkedHashMap<>();
-    Qwen25VlWeights.expected(config()).forEach((k, v) -> expected.put(k, v.getShape()));
+    Map<String, long[]> expected = baseShapes();
     try {
+      if (lora != null) {
+        LoraAdapters.valuesOf(parameters, lora.rank(), loraModules());
+        return;
+      }
       Qwen25VlPolicy.check(parameters, expected);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "does not fit the model of " + folder.pathOrUri() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The base model's parameter names and shapes, in order (from the carried config.json). */
+  Map<String, long[]> baseShapes() {
+    Map<String, long[]> expected = new LinkedHashMap<>();
+    Qwen25VlWeights.expected(config()).forEach((k, v) -> expected.put(k, v.getShape()));
+    return expected;
+  }
+
+  /** Whether this recipe trains LoRA adapters only. */
+  @Override
+  public boolean trainsLora() {
+    return lora != null;
+  }
+
+  /** The modules LoRA adapts, in order (empty without LoRA). */
+  public List<LoraAdapters.Module> loraModules() {
+    return lora == null ? List.of() : Qwen25VlModel.loraModules(lora.config(), baseShapes());
+  }
+
+  /** Values in the base model (all of them, whether or not they train). */
+  @Override
+  public long baseParameterCount() {
+    long n = 0;
+    for (long[] s : baseShapes().values()) {
+      long k = 1;
+      for (long d : s) {
+        k *= d;
+      }
+      n += k;
+    }
+    return n;
   }
 
   @Override
@@ -135,6 +216,8 @@ public record Qwen25VlRecipe(
     return Qwen25VlFamily.NAME + " " + folder.pathOrUri() + " (hidden=" + c.hiddenSize()
         + ", layers=" + c.numLayers() + ", vision depth=" + c.vision().depth() + ", " + dtype
         + (maxPixels == null ? "" : ", max_pixels=" + maxPixels) + ", maxSeqLen="
-        + maxSequenceLength + ")";
+        + maxSequenceLength + (lora == null ? "" : ", LoRA r=" + lora.rank() + " alpha="
+        + lora.alpha() + " on " + String.join(",", lora.targets())
+        + (lora.vision() ? " incl. vision" : "") + (lora.rslora() ? ", rsLoRA" : "")) + ")";
   }
 }
