@@ -55,6 +55,22 @@ public interface ModelRecipe extends Serializable {
     return false;
   }
 
+  /**
+   * Writes the LoRA adapters held in parameter bytes of this recipe (a LoRA run's checkpoint) as a
+   * PEFT adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors}, {@code
+   * base_model_name_or_path} = the model's path) that PEFT, transformers and vLLM load on the base.
+   *
+   * @return the number of adapted modules written
+   * @throws UnsupportedOperationException when this recipe trains no adapters
+   * @throws IllegalArgumentException when the bytes are not this recipe's adapters
+   */
+  default int exportAdapter(byte[] parameters, java.nio.file.Path folder)
+      throws java.io.IOException {
+    throw new UnsupportedOperationException("model family " + familyName() + " with these settings"
+        + " trains no LoRA adapters (model.lora.enabled is false): nothing to export as a PEFT"
+        + " adapter");
+  }
+
   /** One line naming the family and its sizes or source, for provenance and messages. */
   String describe();
 }

@@ -185,6 +185,25 @@ public record Qwen25VlRecipe(
     return expected;
   }
 
+  /**
+   * {@inheritDoc} Only the adapters are materialised (on the CPU), never the base weights; the
+   * weights are written float32, as trained.
+   */
+  @Override
+  public int exportAdapter(byte[] parameters, Path out) throws IOException {
+    if (lora == null) {
+      return ModelRecipe.super.exportAdapter(parameters, out);
+    }
+    List<LoraAdapters.Module> modules = loraModules();
+    float[] values = LoraAdapters.valuesOf(parameters, lora.rank(), modules); // checks first
+    LoraConfig config = lora.config();
+    try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu())) {
+      adapters.setFlat(values);
+      io.perlspark.model.lora.PeftAdapterIO.write(out, adapters, config, folder.pathOrUri());
+    }
+    return modules.size();
+  }
+
   /** Whether this recipe trains LoRA adapters only. */
   @Override
   public boolean trainsLora() {
