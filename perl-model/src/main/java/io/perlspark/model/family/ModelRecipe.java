@@ -71,6 +71,23 @@ public interface ModelRecipe extends Serializable {
         + " adapter");
   }
 
+  /**
+   * Writes the base model with the adapters of {@code parameters} merged into its weights ({@code
+   * W + scale B A}) as a full Hub folder in the base's layout and storage types, with the base's
+   * config, tokenizer and processor files: a model that needs no PEFT to load.
+   *
+   * @param maxShardBytes the largest weight file (the Hub's max_shard_size)
+   * @param dtype storage type of the floating weights: {@code bfloat16}, {@code float16}, {@code
+   *     float32}, or null for the base's own (a bfloat16 base rounds the merged weights, so the
+   *     merged model then only approximates base + adapters)
+   * @throws UnsupportedOperationException when this recipe trains no adapters
+   * @throws IllegalArgumentException when the bytes are not this recipe's adapters
+   */
+  default void exportMerged(byte[] parameters, java.nio.file.Path folder, long maxShardBytes,
+      String dtype) throws java.io.IOException {
+    exportAdapter(parameters, folder); // refuses, as there are no adapters
+  }
+
   /** One line naming the family and its sizes or source, for provenance and messages. */
   String describe();
 }

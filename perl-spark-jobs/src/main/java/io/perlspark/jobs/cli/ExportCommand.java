@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
         "The folder (adapter_config.json, adapter_model.safetensors;",
         "base_model_name_or_path = model.path) loads in PEFT, transformers and vLLM on",
         "top of the base model. Give the run's config (model.lora.enabled: true) so the",
-        "adapters' layout is known. No Spark work; the output folder must be local."})
+        "adapters' layout is known. With --merge, writes instead the base model with",
+        "the adapters merged into its weights: a full Hub folder (weights, config,",
+        "tokenizer) that needs no PEFT. No Spark work; the output folder must be local."})
 final class ExportCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
@@ -33,9 +35,28 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing non-empty folder")
   boolean overwrite;
 
+  @Option(names = "--merge",
+      description = "write the base with the adapters merged in (a full model folder)")
+  boolean merge;
+
+  @Option(names = "--dtype",
+      description = "with --merge: storage type bfloat16 | float16 | float32 (default: the base's)")
+  String dtype;
+
+  @Option(names = "--max-shard-size", defaultValue = "5GB",
+      description = "with --merge: largest weight file, e.g. 2GB (default: ${DEFAULT-VALUE})")
+  String maxShardSize;
+
   @Override
   public Integer call() throws IOException {
     PerlConfig cfg = config.load();
+    if (!merge && dtype != null) {
+      throw new PerlUserException("--dtype applies to --merge only (adapters are written float32)");
+    }
+    if (dtype != null && !java.util.List.of("bfloat16", "float16", "float32").contains(dtype)) {
+      throw new PerlUserException("--dtype " + dtype + ": allowed: bfloat16, float16, float32");
+    }
+    long shardBytes = InitModelCommand.parseSize(maxShardSize);
     if (!cfg.model().loraEnabled()) {
       throw new PerlUserException("model.lora.enabled is false in the run config: perl export"
           + " writes LoRA adapters; give the config of the LoRA run (or model.lora.enabled=true)");
@@ -50,6 +71,16 @@ final class ExportCommand implements Callable<Integer> {
     }
     PolicyRuntime runtime = PolicyRuntime.from(cfg.model(), cfg.run().seed());
     byte[] params = InitialParameters.load(checkpoint, "--checkpoint", runtime, new Configuration());
+    try {
+      if (merge) {
+        runtime.recipe().exportMerged(params, out, shardBytes, dtype);
+        System.out.println("wrote the merged model (" + runtime.recipe().describe() + " + adapters)"
+            + " to " + out);
+        return 0;
+      }
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      throw new PerlUserException(e.getMessage(), e);
+    }
     int modules;
     try {
       modules = runtime.recipe().exportAdapter(params, out);

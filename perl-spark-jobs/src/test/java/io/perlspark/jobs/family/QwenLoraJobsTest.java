@@ -163,6 +163,12 @@ class QwenLoraJobsTest {
       assertEquals(4, read.config().r());
       assertEquals(8.0, read.config().alpha());
     }
+    Path merged = dir.resolve("merged");
+    assertEquals(0, cli.execute("export", "--config", config.toString(), "--checkpoint",
+        run.resolve("checkpoints").toString(), "-o", merged.toString(), "--merge", "--dtype",
+        "float32"), err::toString);
+    assertTrue(Files.exists(merged.resolve("model.safetensors")), "merged weights written");
+    assertTrue(Files.exists(merged.resolve("config.json")), "config copied");
     JsonNode adapterConfig = json.readTree(peft.resolve(PeftAdapterIO.CONFIG_FILE).toFile());
     assertEquals("LORA", adapterConfig.get("peft_type").asText());
     // a full fine-tuning config has no adapters to export: a user error, nothing written

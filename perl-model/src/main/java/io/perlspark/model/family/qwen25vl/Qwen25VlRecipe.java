@@ -204,6 +204,80 @@ public record Qwen25VlRecipe(
     return modules.size();
   }
 
+  /**
+   * {@inheritDoc} Tensor by tensor: each weight is read from the base folder, merged when adapted
+   * ({@link io.perlspark.model.lora.LoraMerge}, in float32), and written in the base file's storage
+   * type under the file's own key, so the base is never whole in memory. Every other file of the
+   * base folder (config, tokenizer, processor, chat template) is copied.
+   */
+  @Override
+  public void exportMerged(byte[] parameters, Path out, long maxShardBytes, String dtype)
+      throws IOException {
+    if (lora == null) {
+      ModelRecipe.super.exportMerged(parameters, out, maxShardBytes, dtype);
+      return;
+    }
+    io.perlspark.model.hub.SafeTensorsWriter.Dtype stored = dtype == null ? null : switch (dtype) {
+      case "bfloat16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.BF16;
+      case "float16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F16;
+      case "float32" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F32;
+      default -> throw new IllegalArgumentException("dtype " + dtype
+          + ": allowed: bfloat16, float16, float32 (or none: the base's)");
+    };
+    List<LoraAdapters.Module> modules = loraModules();
+    float[] values = LoraAdapters.valuesOf(parameters, lora.rank(), modules); // checks first
+    LoraConfig config = lora.config();
+    Path base = localFolder();
+    java.nio.file.Files.createDirectories(out);
+    try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu());
+        io.perlspark.model.hub.SafeTensorsFolder weights =
+            io.perlspark.model.hub.SafeTensorsFolder.open(base)) {
+      adapters.setFlat(values);
+      List<io.perlspark.model.hub.SafeTensorsWriter.Spec> specs = new java.util.ArrayList<>();
+      for (String name : weights.names()) {
+        io.perlspark.model.hub.SafeTensors.TensorInfo info = weights.info(name);
+        var own = io.perlspark.model.hub.SafeTensorsWriter.Dtype.valueOf(info.dtype());
+        boolean floating = own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.BF16
+            || own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.F16
+            || own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.F32;
+        if (!floating) {
+          throw new IOException(name + " is stored as " + own + "; a Qwen2.5-VL folder holds"
+              + " floating weights only");
+        }
+        specs.add(new io.perlspark.model.hub.SafeTensorsWriter.Spec(name,
+            stored != null ? stored : own, info.shape()));
+      }
+      int[] merged = {0};
+      io.perlspark.model.hub.ShardedSafeTensorsWriter.write(out, specs, maxShardBytes,
+          (spec, scratch) -> {
+            // float types widen to float32 exactly and are rounded back to the stored type
+            ai.djl.ndarray.NDArray w = weights.loadFloat(spec.name(), scratch);
+            String hub = Qwen25VlWeights.hubName(spec.name());
+            String module = hub.endsWith(".weight")
+                ? hub.substring(0, hub.length() - ".weight".length()) : null;
+            if (module != null && adapters.has(module)) {
+              merged[0]++;
+              return io.perlspark.model.lora.LoraMerge.merged(scratch, w, adapters, module);
+            }
+            return w;
+          });
+      if (merged[0] != modules.size()) {
+        throw new IllegalStateException("merged " + merged[0] + " of " + modules.size()
+            + " adapted modules: the base folder's weight names differ from the model's");
+      }
+    }
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(base)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (java.nio.file.Files.isRegularFile(f) && !n.endsWith(".safetensors")
+            && !n.equals(io.perlspark.model.hub.ShardedSafeTensorsWriter.INDEX_FILE)) {
+          java.nio.file.Files.copy(f, out.resolve(n),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
   /** Whether this recipe trains LoRA adapters only. */
   @Override
   public boolean trainsLora() {

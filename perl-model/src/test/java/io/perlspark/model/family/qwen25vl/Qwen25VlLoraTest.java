@@ -228,6 +228,57 @@ class Qwen25VlLoraTest {
   }
 
   @Test
+  void theExportedAdapterAndTheMergedFolderAreTheTrainedPolicy() throws IOException {
+    try (Qwen25VlPolicy p = (Qwen25VlPolicy) loraRecipe.newModel(tokenizer, Device.cpu())) {
+      float[] v = new float[Math.toIntExact(p.parameterCount())];
+      SplittableRandom rng = new SplittableRandom(5);
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) (rng.nextGaussian() * 0.05);
+      }
+      p.setFlatParameters(v);
+      byte[] bytes = p.parametersToBytes();
+
+      Path adapter = tmp.resolve("adapter");
+      assertEquals(p.model().lora().modules().size(), loraRecipe.exportAdapter(bytes, adapter));
+      try (io.perlspark.model.lora.PeftAdapterIO.Adapter read =
+          io.perlspark.model.lora.PeftAdapterIO.read(adapter)) {
+        assertArrayEquals(bytes, read.adapters().toBytes(), "the PEFT folder holds the adapters");
+      }
+      assertThrows(UnsupportedOperationException.class,
+          () -> baseRecipe.exportAdapter(base.parametersToBytes(), tmp.resolve("none")));
+
+      Path merged = tmp.resolve("merged");
+      long t0 = System.nanoTime();
+      // float32: the fixture's base is bfloat16, which would round the merged weights
+      loraRecipe.exportMerged(bytes, merged, 4_000_000, "float32"); // small shards: sharded too
+      System.out.printf("merged folder written in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+      ModelRecipe mergedRecipe = ModelFamilies.recipe(Qwen25VlPolicyTest.modelConfig(merged, 512), 7);
+      try (Qwen25VlPolicy m = (Qwen25VlPolicy) mergedRecipe.newModel(tokenizer, Device.cpu())) {
+        float[] adapted = scores(p);
+        float[] fromMerged = scores(m);
+        double max = 0;
+        for (int i = 0; i < adapted.length; i++) {
+          max = Math.max(max, Math.abs(adapted[i] - fromMerged[i]));
+        }
+        System.out.printf("merged vs base+adapters: max |log-prob diff| %.3e%n", max);
+        assertTrue(max <= 1e-5, "max |diff| " + max);
+        assertFalse(Arrays.equals(scores(base), fromMerged), "the merge changed the model");
+      }
+      assertTrue(Files.exists(merged.resolve("model.safetensors.index.json")), "sharded");
+      assertTrue(Files.exists(merged.resolve("tokenizer.json")), "tokenizer copied");
+      // without a dtype, the base's own (bfloat16 here): the merge rounded to it
+      Path sameType = tmp.resolve("merged-bf16");
+      loraRecipe.exportMerged(bytes, sameType, Long.MAX_VALUE, null);
+      try (io.perlspark.model.hub.SafeTensorsFolder f =
+          io.perlspark.model.hub.SafeTensorsFolder.open(sameType)) {
+        for (String name : f.names()) {
+          assertEquals("BF16", f.info(name).dtype(), name);
+        }
+      }
+    }
+  }
+
+  @Test
   void targetsThatMatchNothingNameTheKey() {
     Path folder = Path.of(((Qwen25VlRecipe) loraRecipe).folder().pathOrUri());
     ModelConfig none = Qwen25VlPolicyTest.modelConfig(folder, 512).withLora(
