@@ -88,6 +88,21 @@ class QwenLoraJobsTest {
     });
   }
 
+  /** A LoRA runtime (recipe + LoRA settings + seed) travels to executors under Kryo. */
+  @Test
+  void theLoraRuntimeSurvivesKryoWithRegistrationRequired() {
+    PolicyRuntime runtime = PolicyRuntime.from(ConfigLoader.load(config, List.of()).model(), 11);
+    org.apache.spark.serializer.SerializerInstance kryo =
+        new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf(false)
+            .set("spark.kryo.registrationRequired", "true")
+            .set("spark.kryo.registrator",
+                io.perlspark.jobs.spark.PerlKryoRegistrator.class.getName())).newInstance();
+    scala.reflect.ClassTag<Object> any = scala.reflect.ClassTag$.MODULE$.Any();
+    Object back = kryo.deserialize(kryo.serialize(runtime, any), any);
+    assertEquals(runtime, back);
+    assertTrue(((PolicyRuntime) back).recipe().trainsLora());
+  }
+
   @Test
   void aFullFineTuneAboveTheLimitIsRefusedBeforeSpark() {
     PerlConfig full = ConfigLoader.load(config, List.of("model.lora.enabled=false",

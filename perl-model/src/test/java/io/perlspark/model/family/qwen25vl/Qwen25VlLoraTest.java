@@ -279,6 +279,36 @@ class Qwen25VlLoraTest {
   }
 
   @Test
+  void visionTrueAlsoAdaptsTheVisionTowersMatchingModules() {
+    Path folder = Path.of(((Qwen25VlRecipe) loraRecipe).folder().pathOrUri());
+    ModelConfig withVision = Qwen25VlPolicyTest.modelConfig(folder, 512).withLora(
+        new LoraSettings(true, RANK, 8.0, LoraSettings.DEFAULT_TARGETS, true, true));
+    ModelRecipe r = ModelFamilies.recipe(withVision, 7);
+    try (Qwen25VlPolicy p = (Qwen25VlPolicy) r.newModel(tokenizer, Device.cpu())) {
+      List<String> names = p.model().lora().modules().stream().map(LoraAdapters.Module::name)
+          .toList();
+      assertTrue(names.contains("visual.blocks.0.mlp.gate_proj"), names.toString());
+      assertTrue(names.size() > adapters().modules().size());
+      assertArrayEquals(scores(base), scores(p), "B = 0 in the vision tower too");
+      // change only the vision adapters' B: the image embeddings, hence the scores, change
+      float[] v = p.flatParameters();
+      long at = 0;
+      for (LoraAdapters.Module m : p.model().lora().modules()) {
+        long a = (long) RANK * m.inFeatures();
+        long b = m.outFeatures() * RANK;
+        if (m.name().startsWith("visual.")) {
+          for (long i = at + a; i < at + a + b; i++) {
+            v[(int) i] = 0.1f;
+          }
+        }
+        at += a + b;
+      }
+      p.setFlatParameters(v);
+      assertFalse(Arrays.equals(scores(base), scores(p)), "vision adapters are applied");
+    }
+  }
+
+  @Test
   void targetsThatMatchNothingNameTheKey() {
     Path folder = Path.of(((Qwen25VlRecipe) loraRecipe).folder().pathOrUri());
     ModelConfig none = Qwen25VlPolicyTest.modelConfig(folder, 512).withLora(
