@@ -111,8 +111,12 @@ class QwenLoraJobsTest {
         () -> Preflight.forTraining(full));
     assertEquals(List.of("model.maxFullFineTuneParams"), e.keys());
     assertTrue(e.getMessage().contains("model.lora.enabled: true"), e.getMessage());
+    assertEquals(List.of("model.maxFullFineTuneParams"), org.junit.jupiter.api.Assertions
+        .assertThrows(ConfigException.class, () -> Preflight.forFineTuning(full)).keys(), "sft");
     // the same model with LoRA passes
     Preflight.forTraining(ConfigLoader.load(config, List.of("model.maxFullFineTuneParams=1000000")));
+    Preflight.forFineTuning(ConfigLoader.load(config,
+        List.of("model.maxFullFineTuneParams=1000000")));
   }
 
   @Test
