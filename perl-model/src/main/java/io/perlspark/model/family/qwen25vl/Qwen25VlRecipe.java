@@ -5,13 +5,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.hub.SafeTensors;
+import io.perlspark.model.hub.SafeTensorsFolder;
+import io.perlspark.model.hub.SafeTensorsWriter;
+import io.perlspark.model.hub.ShardedSafeTensorsWriter;
 import io.perlspark.model.lora.LoraAdapters;
 import io.perlspark.model.lora.LoraConfig;
+import io.perlspark.model.lora.LoraMerge;
+import io.perlspark.model.lora.PeftAdapterIO;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +92,7 @@ public record Qwen25VlRecipe(
       Integer maxPixels, int maxSequenceLength, String dtype) {
     this(folder, configJson, generationConfigJson, maxPixels, maxSequenceLength, dtype, null);
   }
+
   private static final long serialVersionUID = 1L;
   public static final String FLOAT32 = "float32";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -199,14 +208,14 @@ public record Qwen25VlRecipe(
     LoraConfig config = lora.config();
     try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu())) {
       adapters.setFlat(values);
-      io.perlspark.model.lora.PeftAdapterIO.write(out, adapters, config, folder.pathOrUri());
+      PeftAdapterIO.write(out, adapters, config, folder.pathOrUri());
     }
     return modules.size();
   }
 
   /**
    * {@inheritDoc} Tensor by tensor: each weight is read from the base folder, merged when adapted
-   * ({@link io.perlspark.model.lora.LoraMerge}, in float32), and written in the base file's storage
+   * ({@link LoraMerge}, in float32), and written in the base file's storage
    * type under the file's own key, so the base is never whole in memory. Every other file of the
    * base folder (config, tokenizer, processor, chat template) is copied.
    */
@@ -217,10 +226,10 @@ public record Qwen25VlRecipe(
       ModelRecipe.super.exportMerged(parameters, out, maxShardBytes, dtype);
       return;
     }
-    io.perlspark.model.hub.SafeTensorsWriter.Dtype stored = dtype == null ? null : switch (dtype) {
-      case "bfloat16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.BF16;
-      case "float16" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F16;
-      case "float32" -> io.perlspark.model.hub.SafeTensorsWriter.Dtype.F32;
+    SafeTensorsWriter.Dtype stored = dtype == null ? null : switch (dtype) {
+      case "bfloat16" -> SafeTensorsWriter.Dtype.BF16;
+      case "float16" -> SafeTensorsWriter.Dtype.F16;
+      case "float32" -> SafeTensorsWriter.Dtype.F32;
       default -> throw new IllegalArgumentException("dtype " + dtype
           + ": allowed: bfloat16, float16, float32 (or none: the base's)");
     };
@@ -228,27 +237,27 @@ public record Qwen25VlRecipe(
     float[] values = LoraAdapters.valuesOf(parameters, lora.rank(), modules); // checks first
     LoraConfig config = lora.config();
     Path base = localFolder();
-    java.nio.file.Files.createDirectories(out);
+    Files.createDirectories(out);
     try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu());
-        io.perlspark.model.hub.SafeTensorsFolder weights =
-            io.perlspark.model.hub.SafeTensorsFolder.open(base)) {
+        SafeTensorsFolder weights =
+            SafeTensorsFolder.open(base)) {
       adapters.setFlat(values);
-      List<io.perlspark.model.hub.SafeTensorsWriter.Spec> specs = new java.util.ArrayList<>();
+      List<SafeTensorsWriter.Spec> specs = new java.util.ArrayList<>();
       for (String name : weights.names()) {
-        io.perlspark.model.hub.SafeTensors.TensorInfo info = weights.info(name);
-        var own = io.perlspark.model.hub.SafeTensorsWriter.Dtype.valueOf(info.dtype());
-        boolean floating = own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.BF16
-            || own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.F16
-            || own == io.perlspark.model.hub.SafeTensorsWriter.Dtype.F32;
+        SafeTensors.TensorInfo info = weights.info(name);
+        var own = SafeTensorsWriter.Dtype.valueOf(info.dtype());
+        boolean floating = own == SafeTensorsWriter.Dtype.BF16
+            || own == SafeTensorsWriter.Dtype.F16
+            || own == SafeTensorsWriter.Dtype.F32;
         if (!floating) {
           throw new IOException(name + " is stored as " + own + "; a Qwen2.5-VL folder holds"
               + " floating weights only");
         }
-        specs.add(new io.perlspark.model.hub.SafeTensorsWriter.Spec(name,
+        specs.add(new SafeTensorsWriter.Spec(name,
             stored != null ? stored : own, info.shape()));
       }
       int[] merged = {0};
-      io.perlspark.model.hub.ShardedSafeTensorsWriter.write(out, specs, maxShardBytes,
+      ShardedSafeTensorsWriter.write(out, specs, maxShardBytes,
           (spec, scratch) -> {
             // float types widen to float32 exactly and are rounded back to the stored type
             ai.djl.ndarray.NDArray w = weights.loadFloat(spec.name(), scratch);
@@ -257,7 +266,7 @@ public record Qwen25VlRecipe(
                 ? hub.substring(0, hub.length() - ".weight".length()) : null;
             if (module != null && adapters.has(module)) {
               merged[0]++;
-              return io.perlspark.model.lora.LoraMerge.merged(scratch, w, adapters, module);
+              return LoraMerge.merged(scratch, w, adapters, module);
             }
             return w;
           });
@@ -266,13 +275,13 @@ public record Qwen25VlRecipe(
             + " adapted modules: the base folder's weight names differ from the model's");
       }
     }
-    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(base)) {
+    try (java.util.stream.Stream<Path> files = Files.list(base)) {
       for (Path f : (Iterable<Path>) files::iterator) {
         String n = f.getFileName().toString();
-        if (java.nio.file.Files.isRegularFile(f) && !n.endsWith(".safetensors")
-            && !n.equals(io.perlspark.model.hub.ShardedSafeTensorsWriter.INDEX_FILE)) {
-          java.nio.file.Files.copy(f, out.resolve(n),
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (Files.isRegularFile(f) && !n.endsWith(".safetensors")
+            && !n.equals(ShardedSafeTensorsWriter.INDEX_FILE)) {
+          Files.copy(f, out.resolve(n),
+              StandardCopyOption.REPLACE_EXISTING);
         }
       }
     }
