@@ -30,6 +30,12 @@ import java.util.regex.Pattern;
  * @param tokenizer {@code builtin} (the family's own: the word vocabulary of the built-in model, the
  *     tokenizer.json in {@code path} for a Hub model) or the path of a Hugging Face tokenizer.json
  * @param device {@code auto} (GPU when one is assigned, else CPU), {@code cpu} or {@code gpu}
+ * @param lora LoRA adapters instead of full fine-tuning ({@link LoraSettings}); qwen2_5_vl only
+ * @param maxFullFineTuneParams the largest model {@code perl train} fine-tunes in full: the driver
+ *     holds parameters, gradients and AdamW's two moments as float[] plus the broadcast byte[]
+ *     (about 20 bytes per parameter), and the parameter bytes are one Java array (under 2 GiB,
+ *     about 536M float32 values). Above it, training is refused before Spark starts, pointing to
+ *     {@code model.lora.enabled: true}
  */
 public record ModelConfig(
     String family,
@@ -44,8 +50,13 @@ public record ModelConfig(
     int maxSeqLen,
     String init,
     String tokenizer,
-    String device)
+    String device,
+    LoraSettings lora,
+    long maxFullFineTuneParams)
     implements Serializable {
+
+  /** 500M: ~10 GB of driver heap at ~20 bytes per parameter, and under the byte[] limit. */
+  public static final long DEFAULT_MAX_FULL_FINE_TUNE_PARAMS = 500_000_000L;
 
   /** The built-in tiny model; the default. */
   public static final String BUILTIN = "builtin";
@@ -70,7 +81,14 @@ public record ModelConfig(
 
   public static ModelConfig defaults() {
     return new ModelConfig(
-        BUILTIN, null, 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto");
+        BUILTIN, null, 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto", LoraSettings.defaults(),
+        DEFAULT_MAX_FULL_FINE_TUNE_PARAMS);
+  }
+
+  /** This config with {@code lora} replaced. */
+  public ModelConfig withLora(LoraSettings l) {
+    return new ModelConfig(family, path, imageSize, patchSize, channels, dModel, layers, heads,
+        ffnMult, maxSeqLen, init, tokenizer, device, l, maxFullFineTuneParams);
   }
 
 
@@ -94,6 +112,22 @@ public record ModelConfig(
     }
     c.notBlank(Checks.join(path, "tokenizer"), tokenizer);
     c.oneOf(Checks.join(path, "device"), device, DEVICES);
+    c.atLeast(Checks.join(path, "maxFullFineTuneParams"), maxFullFineTuneParams, 1);
+    if (lora == null) {
+      c.add(Checks.join(path, "lora"), "missing");
+    } else {
+      lora.check(c, Checks.join(path, "lora"));
+      if (lora.enabled() && BUILTIN.equals(family)) {
+        // the built-in model is tiny (a few hundred thousand parameters): full fine-tuning is cheap
+        c.notAllowed(Checks.join(path, "lora.enabled"), true, "LoRA is for model.family="
+            + QWEN2_5_VL + "; the built-in model trains in full (set it to false)");
+      }
+    }
+  }
+
+  /** Whether this run trains LoRA adapters rather than every parameter. */
+  public boolean loraEnabled() {
+    return lora != null && lora.enabled();
   }
 
   private void checkBuiltinSizes(Checks c, String path) {

@@ -41,6 +41,53 @@ public interface ModelRecipe extends Serializable {
    */
   void checkParameters(byte[] parameters);
 
+  /**
+   * Values in the whole model (trained or frozen), known without building it; -1 when the family
+   * cannot tell cheaply. {@code perl train} refuses a full fine-tune above {@code
+   * model.maxFullFineTuneParams} with it.
+   */
+  default long baseParameterCount() {
+    return -1;
+  }
+
+  /** Whether the models of this recipe train LoRA adapters only ({@code model.lora.enabled}). */
+  default boolean trainsLora() {
+    return false;
+  }
+
+  /**
+   * Writes the LoRA adapters held in parameter bytes of this recipe (a LoRA run's checkpoint) as a
+   * PEFT adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors}, {@code
+   * base_model_name_or_path} = the model's path) that PEFT, transformers and vLLM load on the base.
+   *
+   * @return the number of adapted modules written
+   * @throws UnsupportedOperationException when this recipe trains no adapters
+   * @throws IllegalArgumentException when the bytes are not this recipe's adapters
+   */
+  default int exportAdapter(byte[] parameters, java.nio.file.Path folder)
+      throws java.io.IOException {
+    throw new UnsupportedOperationException("model family " + familyName() + " with these settings"
+        + " trains no LoRA adapters (model.lora.enabled is false): nothing to export as a PEFT"
+        + " adapter");
+  }
+
+  /**
+   * Writes the base model with the adapters of {@code parameters} merged into its weights ({@code
+   * W + scale B A}) as a full Hub folder in the base's layout and storage types, with the base's
+   * config, tokenizer and processor files: a model that needs no PEFT to load.
+   *
+   * @param maxShardBytes the largest weight file (the Hub's max_shard_size)
+   * @param dtype storage type of the floating weights: {@code bfloat16}, {@code float16}, {@code
+   *     float32}, or null for the base's own (a bfloat16 base rounds the merged weights, so the
+   *     merged model then only approximates base + adapters)
+   * @throws UnsupportedOperationException when this recipe trains no adapters
+   * @throws IllegalArgumentException when the bytes are not this recipe's adapters
+   */
+  default void exportMerged(byte[] parameters, java.nio.file.Path folder, long maxShardBytes,
+      String dtype) throws java.io.IOException {
+    exportAdapter(parameters, folder); // refuses, as there are no adapters
+  }
+
   /** One line naming the family and its sizes or source, for provenance and messages. */
   String describe();
 }

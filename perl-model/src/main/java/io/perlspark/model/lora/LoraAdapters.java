@@ -3,7 +3,6 @@ package io.perlspark.model.lora;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.perlspark.common.Seeds;
@@ -182,7 +181,10 @@ public final class LoraAdapters implements AutoCloseable {
   private static Parameter parameter(NDManager manager, String name, float[] values, Shape shape) {
     NDArray array;
     try (NDArray javaBacked = manager.create(values, shape)) {
-      array = javaBacked.toType(DataType.FLOAT32, true);
+      // duplicate() clones into PyTorch memory; toType(FLOAT32, true) would not: DJL's torchTo
+      // has no copy flag, so a same-type conversion ALIASES the Java buffer, which the GC frees
+      // after javaBacked closes (garbage or NaN adapters; see Qwen25VlOps.owned)
+      array = javaBacked.duplicate();
     }
     array.setName(name);
     array.setRequiresGradient(true);
@@ -305,18 +307,32 @@ public final class LoraAdapters implements AutoCloseable {
 
   /** Loads {@link #toBytes} output bit for bit into these parameters, in place. */
   public void loadBytes(byte[] bytes) {
+    setFlat(valuesOf(bytes, config.r(), modules));
+  }
+
+  /**
+   * The values in {@link #toBytes} output of adapters with rank {@code r} over {@code modules}
+   * (in the documented order), after checking that the bytes were written for exactly that
+   * layout; checks bytes without building adapters (e.g. a checkpoint against a run's config).
+   *
+   * @throws IllegalArgumentException when the length or the layout differ
+   */
+  public static float[] valuesOf(byte[] bytes, int r, List<Module> modules) {
     byte[] expected;
     ByteArrayOutputStream layout = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(layout)) {
-      writeLayout(out);
+      writeLayout(out, r, modules);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     expected = layout.toByteArray();
-    long floats = parameterCount;
+    long floats = 0;
+    for (Module m : modules) {
+      floats += (long) r * (m.inFeatures() + m.outFeatures());
+    }
     if (bytes.length != expected.length + floats * 4) {
       throw new IllegalArgumentException("LoRA bytes have " + bytes.length + " bytes; these "
-          + "adapters (" + modules.size() + " modules, r=" + config.r() + ") need "
+          + "adapters (" + modules.size() + " modules, r=" + r + ") need "
           + (expected.length + floats * 4));
     }
     for (int i = 0; i < expected.length; i++) {
@@ -334,13 +350,18 @@ public final class LoraAdapters implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    setFlat(v);
+    return v;
   }
 
   private void writeLayout(DataOutputStream out) throws IOException {
+    writeLayout(out, config.r(), modules);
+  }
+
+  private static void writeLayout(DataOutputStream out, int r, List<Module> modules)
+      throws IOException {
     out.writeInt(MAGIC);
     out.writeInt(VERSION);
-    out.writeInt(config.r());
+    out.writeInt(r);
     out.writeInt(modules.size());
     for (Module m : modules) {
       out.writeUTF(m.name());

@@ -53,6 +53,7 @@ final class SftCommand implements Callable<Integer> {
       throw new PerlUserException("--warmup " + warmup + ": must be below --steps " + steps);
     }
     PerlConfig cfg = config.load();
+    io.perlspark.jobs.train.Preflight.forFineTuning(cfg); // a too-large full fine-tune stops here
     String data = DataPaths.resolve(input, new Configuration());
     if (data == null) {
       throw new PerlUserException("--input " + input + ": does not exist");

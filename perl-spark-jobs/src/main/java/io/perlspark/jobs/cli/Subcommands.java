@@ -9,6 +9,6 @@ final class Subcommands {
   static List<Object> all() {
     return List.of(new SynthCommand(), new PrepareCommand(), new PermuteCommand(), new InitModelCommand(), new SftCommand(),
         new FilterCommand(), new TrainCommand(), new EvalCommand(), new DemoCommand(),
-        new SweepCommand());
+        new SweepCommand(), new ExportCommand());
   }
 }

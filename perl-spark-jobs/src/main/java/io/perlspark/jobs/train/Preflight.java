@@ -18,6 +18,37 @@ import org.apache.hadoop.fs.Path;
 public final class Preflight {
   private Preflight() {}
 
+  /**
+   * {@code perl sft}'s check: the model's recipe can be made and, without LoRA, the model is
+   * within {@code model.maxFullFineTuneParams}.
+   *
+   * @throws ConfigException naming the key
+   */
+  public static void forFineTuning(PerlConfig cfg) {
+    var recipe = ModelFamilies.recipe(cfg.model(), cfg.run().seed());
+    List<ConfigException.Problem> problems = fullFineTuneProblems(cfg.model(), recipe);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+
+  /**
+   * A full fine-tune of a model above {@code model.maxFullFineTuneParams}: the driver would hold
+   * weights, gradients and AdamW's moments of every parameter as float[].
+   */
+  static List<ConfigException.Problem> fullFineTuneProblems(
+      io.perlspark.common.config.ModelConfig model, io.perlspark.model.family.ModelRecipe recipe) {
+    long params = recipe.baseParameterCount();
+    long max = model.maxFullFineTuneParams();
+    if (recipe.trainsLora() || params <= max) {
+      return List.of();
+    }
+    return List.of(new ConfigException.Problem("model.maxFullFineTuneParams", "the model has "
+        + params + " parameters, more than " + max + " that a full fine-tune may train on the"
+        + " driver; train LoRA adapters instead (model.lora.enabled: true) or raise"
+        + " model.maxFullFineTuneParams"));
+  }
+
   public static void forTraining(PerlConfig cfg) {
     List<StageConfig> stages = cfg.requireStages();
     Configuration conf = new Configuration();
@@ -58,7 +89,9 @@ public final class Preflight {
     }
     if (problems.stream().noneMatch(p -> p.key().startsWith("model."))) {
       try {
-        ModelFamilies.recipe(cfg.model(), cfg.run().seed()); // the family's own checks and files
+        // the family's own checks and files
+        var recipe = ModelFamilies.recipe(cfg.model(), cfg.run().seed());
+        problems.addAll(fullFineTuneProblems(cfg.model(), recipe));
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       }

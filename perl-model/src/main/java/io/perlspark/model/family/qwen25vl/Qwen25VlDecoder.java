@@ -24,10 +24,19 @@ import java.util.function.Function;
 final class Qwen25VlDecoder {
   private final Qwen25VlConfig config;
   private final Function<String, NDArray> weights;
+  private final Qwen25VlOps.Adapter adapter;
 
-  Qwen25VlDecoder(Qwen25VlConfig config, Function<String, NDArray> weights) {
+  Qwen25VlDecoder(Qwen25VlConfig config, Function<String, NDArray> weights,
+      Qwen25VlOps.Adapter adapter) {
     this.config = config;
     this.weights = weights;
+    this.adapter = adapter;
+  }
+
+  /** Linear module {@code module} over x (its bias when it has one), through the adapter. */
+  private NDArray proj(String module, NDArray x, boolean bias) {
+    return adapter.adapt(module, x,
+        linear(x, w(module + ".weight"), bias ? w(module + ".bias") : null));
   }
 
   private NDArray w(String name) {
@@ -127,11 +136,11 @@ final class Qwen25VlDecoder {
     for (int l = 0; l < config.numLayers(); l++) {
       String p = "model.layers." + l + ".";
       NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"), config.rmsNormEps());
-      NDArray q = linear(h, w(p + "self_attn.q_proj.weight"), w(p + "self_attn.q_proj.bias"))
+      NDArray q = proj(p + "self_attn.q_proj", h, true)
           .reshape(batch, length, heads, hd).transpose(0, 2, 1, 3);
-      NDArray k = linear(h, w(p + "self_attn.k_proj.weight"), w(p + "self_attn.k_proj.bias"))
+      NDArray k = proj(p + "self_attn.k_proj", h, true)
           .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
-      NDArray v = linear(h, w(p + "self_attn.v_proj.weight"), w(p + "self_attn.v_proj.bias"))
+      NDArray v = proj(p + "self_attn.v_proj", h, true)
           .reshape(batch, length, kvHeads, hd).transpose(0, 2, 1, 3);
       q = rotary(q, cos, sin);
       k = rotary(k, cos, sin);
@@ -146,11 +155,11 @@ final class Qwen25VlDecoder {
           .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
       NDArray mixed = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3)
           .reshape(batch, length, (long) heads * hd);
-      x = x.add(linear(mixed, w(p + "self_attn.o_proj.weight"), null));
+      x = x.add(proj(p + "self_attn.o_proj", mixed, false));
       NDArray h2 = rmsNorm(x, w(p + "post_attention_layernorm.weight"), config.rmsNormEps());
-      NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), null);
-      NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), null);
-      x = x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"), null));
+      NDArray gate = proj(p + "mlp.gate_proj", h2, false);
+      NDArray up = proj(p + "mlp.up_proj", h2, false);
+      x = x.add(proj(p + "mlp.down_proj", silu(gate).mul(up), false));
       if (layerOutputs != null) {
         layerOutputs.add(x);
       }

@@ -1,6 +1,7 @@
 package io.perlspark.model.family.qwen25vl;
 
 import io.perlspark.common.config.ConfigException;
+import io.perlspark.common.config.LoraSettings;
 import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelFamily;
@@ -41,12 +42,32 @@ public final class Qwen25VlFamily implements ModelFamily {
   }
 
   /**
-   * {@inheritDoc} The context's seed plays no part (the initial parameters are the checkpoint's);
-   * its Hadoop settings read {@code model.path} here and travel with the recipe to executors.
+   * {@inheritDoc} The base's parameters are the checkpoint's; the context's seed draws the initial
+   * LoRA adapters (when {@code model.lora.enabled}); its Hadoop settings read {@code model.path}
+   * here and travel with the recipe to executors.
    */
   @Override
   public Qwen25VlRecipe recipe(ModelConfig config, RecipeContext context) {
-    return recipe(config, context.hadoopConfiguration());
+    Qwen25VlRecipe base = recipe(config, context.hadoopConfiguration());
+    if (!config.loraEnabled()) {
+      return base;
+    }
+    LoraSettings l = config.lora();
+    Qwen25VlRecipe.Lora lora;
+    try {
+      lora = new Qwen25VlRecipe.Lora(l.rank(), l.alpha(), l.targetList(), l.rslora(), l.vision(),
+          context.initSeed());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("model.lora", e.getMessage());
+    }
+    Qwen25VlRecipe recipe = new Qwen25VlRecipe(base.folder(), base.configJson(),
+        base.generationConfigJson(), base.maxPixels(), base.maxSequenceLength(), base.dtype(), lora);
+    try {
+      recipe.loraModules(); // targets that match nothing fail here, before any Spark work
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("model.lora.targets", e.getMessage());
+    }
+    return recipe;
   }
 
   /**

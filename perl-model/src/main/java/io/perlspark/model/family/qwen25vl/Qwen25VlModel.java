@@ -13,6 +13,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.perlspark.model.learn.FlatParameters;
+import io.perlspark.model.lora.LoraAdapters;
+import io.perlspark.model.lora.LoraConfig;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
 import io.perlspark.model.policy.TokenSampler;
@@ -29,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Qwen2.5-VL (vision tower + Qwen2 decoder with M-RoPE) on DJL's PyTorch engine, float32, loaded
@@ -62,9 +65,43 @@ public final class Qwen25VlModel implements AutoCloseable {
   private final long parameterCount;
   private final Qwen25VlVisionTower vision;
   private final Qwen25VlDecoder decoder;
+  /** The LoRA adapters of a LoRA run, else null. */
+  private final LoraAdapters lora;
+
+  /**
+   * The linear modules whose outputs go through the adapter hook (so LoRA may adapt them): the
+   * decoder's seven projections, the vision blocks' qkv/proj/MLP and the merger's two linears. The
+   * patch embedding (a Conv3d in the Hub model) and the LM head / embedding are not adaptable.
+   */
+  private static final Pattern ADAPTABLE = Pattern.compile(
+      "model\\.layers\\.\\d+\\.(self_attn\\.[qkvo]_proj|mlp\\.(gate|up|down)_proj)"
+          + "|visual\\.blocks\\.\\d+\\.(attn\\.(qkv|proj)|mlp\\.(gate|up|down)_proj)"
+          + "|visual\\.merger\\.mlp\\.[02]");
+
+  /**
+   * The modules a LoRA config adapts in a model with these weights ({@code name -> shape}, Hub
+   * names, in order), only among the adaptable linear modules.
+   *
+   * @throws IllegalArgumentException when the config targets none of them
+   */
+  static List<LoraAdapters.Module> loraModules(LoraConfig lora, Map<String, long[]> shapes) {
+    Map<String, long[]> adaptable = new LinkedHashMap<>();
+    shapes.forEach((name, shape) -> {
+      if (name.endsWith(".weight")
+          && ADAPTABLE.matcher(name.substring(0, name.length() - 7)).matches()) {
+        adaptable.put(name, shape);
+      }
+    });
+    List<LoraAdapters.Module> modules = LoraAdapters.modulesOf(lora, adaptable);
+    if (modules.isEmpty()) {
+      throw new IllegalArgumentException("the LoRA targets " + lora.peftTargetModules()
+          + " match no linear module of this model (model.lora.targets)");
+    }
+    return modules;
+  }
 
   private Qwen25VlModel(Qwen25VlConfig config, Device device, NDManager manager,
-      LinkedHashMap<String, NDArray> arrays) {
+      LinkedHashMap<String, NDArray> arrays, LoraConfig loraConfig, long loraSeed) {
     this.config = config;
     this.device = device;
     this.manager = manager;
@@ -77,14 +114,32 @@ public final class Qwen25VlModel implements AutoCloseable {
           : Parameter.Type.WEIGHT;
       Parameter p = Parameter.builder().setName(name).setType(type).build();
       p.setArray(e.getValue());
-      e.getValue().setRequiresGradient(true);
+      // a LoRA run trains only the adapters: the base gets no gradient (and autograd keeps less)
+      e.getValue().setRequiresGradient(loraConfig == null);
       parameters.put(name, p);
       n += e.getValue().size();
     }
     this.ordered = Collections.unmodifiableList(new ArrayList<>(parameters.values()));
     this.parameterCount = n;
-    this.vision = new Qwen25VlVisionTower(config.vision(), this::w);
-    this.decoder = new Qwen25VlDecoder(config, this::w);
+    if (loraConfig != null) {
+      Map<String, long[]> shapes = new LinkedHashMap<>();
+      arrays.forEach((k, v) -> shapes.put(k, v.getShape().getShape()));
+      this.lora = LoraAdapters.create(loraConfig, loraModules(loraConfig, shapes), loraSeed, device);
+    } else {
+      this.lora = null;
+    }
+    Qwen25VlOps.Adapter adapter = lora == null ? Qwen25VlOps.Adapter.NONE : this::adapt;
+    this.vision = new Qwen25VlVisionTower(config.vision(), this::w, adapter);
+    this.decoder = new Qwen25VlDecoder(config, this::w, adapter);
+  }
+
+  private NDArray adapt(String module, NDArray x, NDArray base) {
+    return lora.has(module) ? lora.apply(module, x, base) : base;
+  }
+
+  /** The LoRA adapters (a LoRA run), or null (full fine-tuning). */
+  public LoraAdapters lora() {
+    return lora;
   }
 
   /** Loads {@code config.json}, {@code generation_config.json} and the weights of a folder. */
@@ -95,12 +150,22 @@ public final class Qwen25VlModel implements AutoCloseable {
   /** Loads the weights of a folder for a given config (see {@link Qwen25VlWeights#load}). */
   public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device)
       throws IOException {
+    return load(checkpointFolder, config, device, null, 0);
+  }
+
+  /**
+   * As {@link #load(Path, Qwen25VlConfig, Device)}, with LoRA adapters when {@code lora} is not
+   * null: the base weights are frozen (no gradient) and fresh adapters (B = 0, so the model equals
+   * the base) are drawn from {@code loraSeed}, the same on every JVM.
+   */
+  public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device,
+      LoraConfig lora, long loraSeed) throws IOException {
     Engines.engine();
     NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
     manager.setName("Qwen25VlModel");
     try {
       return new Qwen25VlModel(config, device, manager,
-          Qwen25VlWeights.load(checkpointFolder, config, manager));
+          Qwen25VlWeights.load(checkpointFolder, config, manager), lora, loraSeed);
     } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
@@ -583,6 +648,9 @@ public final class Qwen25VlModel implements AutoCloseable {
 
   @Override
   public void close() {
+    if (lora != null) {
+      lora.close();
+    }
     manager.close();
   }
 

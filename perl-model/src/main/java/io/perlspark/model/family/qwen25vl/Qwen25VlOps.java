@@ -17,6 +17,23 @@ import io.perlspark.model.policy.Constants;
 final class Qwen25VlOps {
   private Qwen25VlOps() {}
 
+  /**
+   * What a linear module's output becomes: LoRA adds its update to the modules it adapts ({@code
+   * LoraAdapters.apply}), otherwise the base output passes through unchanged.
+   */
+  @FunctionalInterface
+  interface Adapter {
+    /** No adapters: every module is its base linear layer. */
+    Adapter NONE = (module, x, base) -> base;
+
+    /**
+     * @param module the Hub module name (no {@code .weight}), e.g. {@code model.layers.0.mlp.up_proj}
+     * @param x the module's input
+     * @param base {@code x W^T + b}
+     */
+    NDArray adapt(String module, NDArray x, NDArray base);
+  }
+
   /** {@code x W^T + b} (b may be null). */
   static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
     return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import io.perlspark.model.lora.LoraAdapters;
 import io.perlspark.model.policy.Engines;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
@@ -47,6 +48,12 @@ import java.util.Objects;
  * {@code byte[]} holding every value (a header of names and shapes, then little-endian float32), so
  * it only serves models under about 500M parameters (a Java array's 2 GiB limit); larger models
  * need a sharded format, which this contract does not have yet.
+ *
+ * <p>LoRA: when the model carries adapters ({@link Qwen25VlModel#lora()}), the policy's parameters
+ * are the adapters only: {@link #trainableParameters()}, the flat layout and the bytes ({@link
+ * LoraAdapters#toBytes()}'s format) cover A and B of every adapted module and nothing else, so the
+ * trainer broadcasts and checkpoints adapters while every JVM reads the frozen base from the
+ * recipe's folder.
  */
 public final class Qwen25VlPolicy implements PolicyModel {
   private static final int MAGIC = 0x51575631; // "QWV1"
@@ -224,6 +231,9 @@ public final class Qwen25VlPolicy implements PolicyModel {
 
   @Override
   public byte[] parametersToBytes() {
+    if (model.lora() != null) {
+      return model.lora().toBytes();
+    }
     List<Parameter> params = model.parameters();
     long dataBytes = model.parameterCount() * Float.BYTES;
     if (dataBytes > Integer.MAX_VALUE - (1 << 20)) {
@@ -356,6 +366,17 @@ public final class Qwen25VlPolicy implements PolicyModel {
   @Override
   public void loadParameters(byte[] bytes) {
     // Everything is checked before the first write: bad bytes leave the model unchanged.
+    LoraAdapters lora = model.lora();
+    if (lora != null) {
+      Objects.requireNonNull(bytes, "bytes");
+      float[] values = LoraAdapters.valuesOf(bytes, lora.config().r(), lora.modules());
+      int[] at = {0};
+      writeInPlace((p, v) -> {
+        System.arraycopy(values, at[0], v, 0, v.length);
+        at[0] += v.length;
+      });
+      return;
+    }
     Layout layout = check(bytes, shapes());
     ByteBuffer data = ByteBuffer.wrap(bytes, layout.dataOffset(),
         bytes.length - layout.dataOffset()).order(ByteOrder.LITTLE_ENDIAN);
@@ -381,7 +402,7 @@ public final class Qwen25VlPolicy implements PolicyModel {
   @SuppressWarnings("try") // the NoGrad scope is used only for its close()
   private void writeInPlace(Source source) {
     try (Engines.NoGrad noGrad = Engines.noGrad()) {
-      for (Parameter p : model.parameters()) {
+      for (Parameter p : trainableParameters()) {
         NDArray a = p.getArray();
         float[] v = new float[Math.toIntExact(a.size())];
         source.fill(p, v);
@@ -395,26 +416,26 @@ public final class Qwen25VlPolicy implements PolicyModel {
 
   @Override
   public List<Parameter> trainableParameters() {
-    return model.parameters();
+    return model.lora() != null ? model.lora().parameters() : model.parameters();
   }
 
   @Override
   public long parameterCount() {
-    return model.parameterCount();
+    return model.lora() != null ? model.lora().parameterCount() : model.parameterCount();
   }
 
   @Override
   public float[] flatParameters() {
-    return model.flatParameters();
+    return model.lora() != null ? model.lora().flat() : model.flatParameters();
   }
 
   /** As {@link Qwen25VlModel#setFlatParameters}, written into native storage (see {@link #writeInPlace}). */
   @Override
   public void setFlatParameters(float[] values) {
     Objects.requireNonNull(values, "values");
-    if (values.length != model.parameterCount()) {
+    if (values.length != parameterCount()) {
       throw new IllegalArgumentException("got " + values.length + " values but the model has "
-          + model.parameterCount() + " parameters");
+          + parameterCount() + " trainable parameters");
     }
     int[] at = {0};
     writeInPlace((p, v) -> {
@@ -438,7 +459,10 @@ public final class Qwen25VlPolicy implements PolicyModel {
     Qwen25VlConfig c = model.config();
     return "qwen2_5_vl " + origin + " (hidden=" + c.hiddenSize() + ", layers=" + c.numLayers()
         + ", vision depth=" + c.vision().depth() + ", vocab=" + c.vocabSize() + ", "
-        + model.parameterCount() + " parameters, float32, maxSeqLen=" + maxSequenceLength + ")";
+        + model.parameterCount() + " parameters, float32, maxSeqLen=" + maxSequenceLength
+        + (model.lora() == null ? "" : ", LoRA r=" + model.lora().config().r() + " on "
+            + model.lora().modules().size() + " modules: " + model.lora().parameterCount()
+            + " trainable") + ")";
   }
 
   @Override

@@ -5,11 +5,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelRecipe;
+import io.perlspark.model.hub.SafeTensors;
+import io.perlspark.model.hub.SafeTensorsFolder;
+import io.perlspark.model.hub.SafeTensorsWriter;
+import io.perlspark.model.hub.ShardedSafeTensorsWriter;
+import io.perlspark.model.lora.LoraAdapters;
+import io.perlspark.model.lora.LoraConfig;
+import io.perlspark.model.lora.LoraMerge;
+import io.perlspark.model.lora.PeftAdapterIO;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param maxPixels override of the image processor's max_pixels, or null
  * @param maxSequenceLength the longest prompt + response ({@code model.maxSeqLen})
  * @param dtype the parameters' type; only {@code float32}
+ * @param lora LoRA adapters to train instead of every parameter, or null (full fine-tuning)
  */
 public record Qwen25VlRecipe(
     RemoteFolder folder,
@@ -38,8 +51,48 @@ public record Qwen25VlRecipe(
     String generationConfigJson,
     Integer maxPixels,
     int maxSequenceLength,
-    String dtype)
+    String dtype,
+    Lora lora)
     implements ModelRecipe {
+
+  /**
+   * A run's LoRA settings ({@code model.lora}) and the seed of the adapters' initial A (the run
+   * seed), so every JVM draws the same initial adapters. Plain values, so the recipe stays
+   * serialisable without the model's classes.
+   *
+   * @param rank r
+   * @param alpha lora_alpha
+   * @param targets module names, PEFT's list form
+   * @param rslora scale alpha / sqrt(r)
+   * @param vision also adapt the vision tower
+   * @param seed seed of A's initialisation
+   */
+  public record Lora(int rank, double alpha, List<String> targets, boolean rslora, boolean vision,
+      long seed) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public Lora {
+      targets = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(targets));
+      config(rank, alpha, targets, rslora, vision); // fail here, not on an executor
+    }
+
+    /** The model's {@link LoraConfig}. */
+    public LoraConfig config() {
+      return config(rank, alpha, targets, rslora, vision);
+    }
+
+    private static LoraConfig config(int rank, double alpha, List<String> targets, boolean rslora,
+        boolean vision) {
+      return new LoraConfig(rank, alpha, targets, null, !vision, rslora);
+    }
+  }
+
+  /** A full fine-tuning recipe (no LoRA). */
+  public Qwen25VlRecipe(RemoteFolder folder, String configJson, String generationConfigJson,
+      Integer maxPixels, int maxSequenceLength, String dtype) {
+    this(folder, configJson, generationConfigJson, maxPixels, maxSequenceLength, dtype, null);
+  }
+
   private static final long serialVersionUID = 1L;
   public static final String FLOAT32 = "float32";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,7 +154,9 @@ public record Qwen25VlRecipe(
   public Qwen25VlPolicy newModel(TextTokenizer tokenizer, Device device) {
     Objects.requireNonNull(tokenizer, "tokenizer");
     try {
-      Qwen25VlModel model = Qwen25VlModel.load(localFolder(), config(), device);
+      Qwen25VlModel model = lora == null
+          ? Qwen25VlModel.load(localFolder(), config(), device)
+          : Qwen25VlModel.load(localFolder(), config(), device, lora.config(), lora.seed());
       return new Qwen25VlPolicy(model, tokenizer, maxSequenceLength, folder.pathOrUri());
     } catch (IOException e) {
       throw new UncheckedIOException("model.path " + folder.pathOrUri() + ": " + e.getMessage(), e);
@@ -119,14 +174,142 @@ public record Qwen25VlRecipe(
 
   @Override
   public void checkParameters(byte[] parameters) {
-    Map<String, long[]> expected = new LinkedHashMap<>();
-    Qwen25VlWeights.expected(config()).forEach((k, v) -> expected.put(k, v.getShape()));
+    Map<String, long[]> expected = baseShapes();
     try {
+      if (lora != null) {
+        LoraAdapters.valuesOf(parameters, lora.rank(), loraModules());
+        return;
+      }
       Qwen25VlPolicy.check(parameters, expected);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "does not fit the model of " + folder.pathOrUri() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The base model's parameter names and shapes, in order (from the carried config.json). */
+  Map<String, long[]> baseShapes() {
+    Map<String, long[]> expected = new LinkedHashMap<>();
+    Qwen25VlWeights.expected(config()).forEach((k, v) -> expected.put(k, v.getShape()));
+    return expected;
+  }
+
+  /**
+   * {@inheritDoc} Only the adapters are materialised (on the CPU), never the base weights; the
+   * weights are written float32, as trained.
+   */
+  @Override
+  public int exportAdapter(byte[] parameters, Path out) throws IOException {
+    if (lora == null) {
+      return ModelRecipe.super.exportAdapter(parameters, out);
+    }
+    List<LoraAdapters.Module> modules = loraModules();
+    float[] values = LoraAdapters.valuesOf(parameters, lora.rank(), modules); // checks first
+    LoraConfig config = lora.config();
+    try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu())) {
+      adapters.setFlat(values);
+      PeftAdapterIO.write(out, adapters, config, folder.pathOrUri());
+    }
+    return modules.size();
+  }
+
+  /**
+   * {@inheritDoc} Tensor by tensor: each weight is read from the base folder, merged when adapted
+   * ({@link LoraMerge}, in float32), and written in the base file's storage
+   * type under the file's own key, so the base is never whole in memory. Every other file of the
+   * base folder (config, tokenizer, processor, chat template) is copied.
+   */
+  @Override
+  public void exportMerged(byte[] parameters, Path out, long maxShardBytes, String dtype)
+      throws IOException {
+    if (lora == null) {
+      ModelRecipe.super.exportMerged(parameters, out, maxShardBytes, dtype);
+      return;
+    }
+    SafeTensorsWriter.Dtype stored = dtype == null ? null : switch (dtype) {
+      case "bfloat16" -> SafeTensorsWriter.Dtype.BF16;
+      case "float16" -> SafeTensorsWriter.Dtype.F16;
+      case "float32" -> SafeTensorsWriter.Dtype.F32;
+      default -> throw new IllegalArgumentException("dtype " + dtype
+          + ": allowed: bfloat16, float16, float32 (or none: the base's)");
+    };
+    List<LoraAdapters.Module> modules = loraModules();
+    float[] values = LoraAdapters.valuesOf(parameters, lora.rank(), modules); // checks first
+    LoraConfig config = lora.config();
+    Path base = localFolder();
+    Files.createDirectories(out);
+    try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu());
+        SafeTensorsFolder weights =
+            SafeTensorsFolder.open(base)) {
+      adapters.setFlat(values);
+      List<SafeTensorsWriter.Spec> specs = new java.util.ArrayList<>();
+      for (String name : weights.names()) {
+        SafeTensors.TensorInfo info = weights.info(name);
+        var own = SafeTensorsWriter.Dtype.valueOf(info.dtype());
+        boolean floating = own == SafeTensorsWriter.Dtype.BF16
+            || own == SafeTensorsWriter.Dtype.F16
+            || own == SafeTensorsWriter.Dtype.F32;
+        if (!floating) {
+          throw new IOException(name + " is stored as " + own + "; a Qwen2.5-VL folder holds"
+              + " floating weights only");
+        }
+        specs.add(new SafeTensorsWriter.Spec(name,
+            stored != null ? stored : own, info.shape()));
+      }
+      int[] merged = {0};
+      ShardedSafeTensorsWriter.write(out, specs, maxShardBytes,
+          (spec, scratch) -> {
+            // float types widen to float32 exactly and are rounded back to the stored type
+            ai.djl.ndarray.NDArray w = weights.loadFloat(spec.name(), scratch);
+            String hub = Qwen25VlWeights.hubName(spec.name());
+            String module = hub.endsWith(".weight")
+                ? hub.substring(0, hub.length() - ".weight".length()) : null;
+            if (module != null && adapters.has(module)) {
+              merged[0]++;
+              return LoraMerge.merged(scratch, w, adapters, module);
+            }
+            return w;
+          });
+      if (merged[0] != modules.size()) {
+        throw new IllegalStateException("merged " + merged[0] + " of " + modules.size()
+            + " adapted modules: the base folder's weight names differ from the model's");
+      }
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(base)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (Files.isRegularFile(f) && !n.endsWith(".safetensors")
+            && !n.equals(ShardedSafeTensorsWriter.INDEX_FILE)) {
+          Files.copy(f, out.resolve(n),
+              StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  /** Whether this recipe trains LoRA adapters only. */
+  @Override
+  public boolean trainsLora() {
+    return lora != null;
+  }
+
+  /** The modules LoRA adapts, in order (empty without LoRA). */
+  public List<LoraAdapters.Module> loraModules() {
+    return lora == null ? List.of() : Qwen25VlModel.loraModules(lora.config(), baseShapes());
+  }
+
+  /** Values in the base model (all of them, whether or not they train). */
+  @Override
+  public long baseParameterCount() {
+    long n = 0;
+    for (long[] s : baseShapes().values()) {
+      long k = 1;
+      for (long d : s) {
+        k *= d;
+      }
+      n += k;
+    }
+    return n;
   }
 
   @Override
@@ -135,6 +318,8 @@ public record Qwen25VlRecipe(
     return Qwen25VlFamily.NAME + " " + folder.pathOrUri() + " (hidden=" + c.hiddenSize()
         + ", layers=" + c.numLayers() + ", vision depth=" + c.vision().depth() + ", " + dtype
         + (maxPixels == null ? "" : ", max_pixels=" + maxPixels) + ", maxSeqLen="
-        + maxSequenceLength + ")";
+        + maxSequenceLength + (lora == null ? "" : ", LoRA r=" + lora.rank() + " alpha="
+        + lora.alpha() + " on " + String.join(",", lora.targets())
+        + (lora.vision() ? " incl. vision" : "") + (lora.rslora() ? ", rsLoRA" : "")) + ")";
   }
 }

@@ -32,14 +32,22 @@ import java.util.function.Function;
 final class Qwen25VlVisionTower {
   private final Qwen25VlConfig.Vision v;
   private final Function<String, NDArray> weights;
+  private final Qwen25VlOps.Adapter adapter;
 
   /** Output and, when traced, the intermediates (blocks in window order). */
   record Output(Qwen25VlRope.Windows windows, NDArray patchEmbed, List<NDArray> blocks,
       NDArray mergerOut, NDArray imageEmbeds) {}
 
-  Qwen25VlVisionTower(Qwen25VlConfig.Vision vision, Function<String, NDArray> weights) {
+  Qwen25VlVisionTower(Qwen25VlConfig.Vision vision, Function<String, NDArray> weights,
+      Qwen25VlOps.Adapter adapter) {
     this.v = vision;
     this.weights = weights;
+    this.adapter = adapter;
+  }
+
+  /** Linear module {@code module} (with its bias) over x, through the adapter. */
+  private NDArray proj(String module, NDArray x) {
+    return adapter.adapt(module, x, linear(x, w(module + ".weight"), w(module + ".bias")));
   }
 
   private NDArray w(String name) {
@@ -81,9 +89,9 @@ final class Qwen25VlVisionTower {
     }
     NDArray merged = rmsNorm(x, w("visual.merger.ln_q.weight"), v.rmsNormEps())
         .reshape(n / unit, unit * hv);
-    merged = linear(merged, w("visual.merger.mlp.0.weight"), w("visual.merger.mlp.0.bias"));
+    merged = proj("visual.merger.mlp.0", merged);
     merged = gelu(merged);
-    merged = linear(merged, w("visual.merger.mlp.2.weight"), w("visual.merger.mlp.2.bias"));
+    merged = proj("visual.merger.mlp.2", merged);
     NDArray back = m.create(toLongs(win.inverse()));
     NDArray imageEmbeds = rows(back, merged);
     return new Output(win, patchEmbed, blocks, merged, imageEmbeds);
@@ -95,18 +103,17 @@ final class Qwen25VlVisionTower {
     int heads = v.numHeads();
     int hd = v.headDim();
     NDArray h = rmsNorm(x, w(p + "norm1.weight"), v.rmsNormEps());
-    NDList qkv = linear(h, w(p + "attn.qkv.weight"), w(p + "attn.qkv.bias")).split(3, 1);
+    NDList qkv = proj(p + "attn.qkv", h).split(3, 1);
     NDArray q = rotary(qkv.get(0).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
     NDArray k = rotary(qkv.get(1).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
     NDArray val = qkv.get(2).reshape(n, heads, hd).transpose(1, 0, 2);
     NDArray mixed = segmentAttention(q, k, val, segments, hd)
         .transpose(1, 0, 2).reshape(n, v.hiddenSize());
-    x = x.add(linear(mixed, w(p + "attn.proj.weight"), w(p + "attn.proj.bias")));
+    x = x.add(proj(p + "attn.proj", mixed));
     NDArray h2 = rmsNorm(x, w(p + "norm2.weight"), v.rmsNormEps());
-    NDArray gate = linear(h2, w(p + "mlp.gate_proj.weight"), w(p + "mlp.gate_proj.bias"));
-    NDArray up = linear(h2, w(p + "mlp.up_proj.weight"), w(p + "mlp.up_proj.bias"));
-    return x.add(linear(silu(gate).mul(up), w(p + "mlp.down_proj.weight"),
-        w(p + "mlp.down_proj.bias")));
+    NDArray gate = proj(p + "mlp.gate_proj", h2);
+    NDArray up = proj(p + "mlp.up_proj", h2);
+    return x.add(proj(p + "mlp.down_proj", silu(gate).mul(up)));
   }
 
   /**

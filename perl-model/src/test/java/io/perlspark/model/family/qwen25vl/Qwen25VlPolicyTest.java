@@ -72,7 +72,7 @@ class Qwen25VlPolicyTest {
     ModelConfig d = ModelConfig.defaults();
     return new ModelConfig(ModelConfig.QWEN2_5_VL, folder.toString(), d.imageSize(), d.patchSize(),
         d.channels(), d.dModel(), d.layers(), d.heads(), d.ffnMult(), maxSeqLen, null, "builtin",
-        "cpu");
+        "cpu", d.lora(), d.maxFullFineTuneParams());
   }
 
   @BeforeAll
@@ -137,7 +137,8 @@ class Qwen25VlPolicyTest {
     assertEquals("model.path", e.problems().get(0).key());
     assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
     ModelConfig other = new ModelConfig(ModelConfig.QWEN2_5_VL, noTokenizer.toString(), 24, 8, 3,
-        64, 2, 4, 4, 512, null, "/some/tokenizer.json", "cpu");
+        64, 2, 4, 4, 512, null, "/some/tokenizer.json", "cpu",
+        io.perlspark.common.config.LoraSettings.defaults(), 500_000_000L);
     ConfigException t = assertThrows(ConfigException.class, () -> ModelFamilies.recipe(other, 0));
     assertEquals("model.tokenizer", t.problems().get(0).key());
   }
