@@ -32,7 +32,7 @@ import org.apache.spark.util.SerializableConfiguration;
  * (exit 2, one line naming it) or on a {@code --map} column the input does not have, before any work
  * is written; a mistake found only after an hour of reading rows would waste the hour.
  */
-final class InputProbe {
+public final class InputProbe {
   private InputProbe() {}
 
   /** Lines of a JSONL file looked at for its columns (rows may differ; a sample is enough to catch a typo). */
@@ -47,7 +47,7 @@ final class InputProbe {
    * @param columns top-level columns (Parquet schema; JSONL: keys of the sampled rows)
    * @param parquetSchema the Parquet footer schema (files are read in groups of equal schema), or null
    */
-  record FileProbe(String path, String problem, List<String> columns, String parquetSchema)
+  public record FileProbe(String path, String problem, List<String> columns, String parquetSchema)
       implements Serializable {}
 
   static List<FileProbe> probe(SparkSession spark, List<String> files, String format) {

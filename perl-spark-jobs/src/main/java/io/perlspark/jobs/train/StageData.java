@@ -117,21 +117,19 @@ final class StageData implements AutoCloseable {
 
   /** One pass over the cached prompts: each prompt's permutation verdict (ids and verdicts only reach the driver). */
   private static Eligibility eligibility(Dataset<Row> all, SlotSelection slots) {
-    List<Row> verdicts = all.javaRDD().map(r -> {
+    List<PromptVerdict> verdicts = all.javaRDD().map(r -> {
       io.perlspark.common.data.Sample s = SampleSchema.fromRow(r);
-      return org.apache.spark.sql.RowFactory.create(s.id(), s.imageCount(),
-          PermutationEligibility.check(s, slots).name());
+      return new PromptVerdict(s.id(), s.imageCount(), PermutationEligibility.check(s, slots));
     }).collect();
     Set<String> permutable = new HashSet<>();
     java.util.Map<PermutationEligibility.Verdict, Long> byVerdict =
         new java.util.EnumMap<>(PermutationEligibility.Verdict.class);
     long multiImage = 0;
-    for (Row v : verdicts) {
-      PermutationEligibility.Verdict verdict = PermutationEligibility.Verdict.valueOf(v.getString(2));
-      byVerdict.merge(verdict, 1L, Long::sum);
-      multiImage += v.getInt(1) >= 2 ? 1 : 0;
-      if (verdict.isPermutable()) {
-        permutable.add(v.getString(0));
+    for (PromptVerdict v : verdicts) {
+      byVerdict.merge(v.verdict(), 1L, Long::sum);
+      multiImage += v.images() >= 2 ? 1 : 0;
+      if (v.verdict().isPermutable()) {
+        permutable.add(v.id());
       }
     }
     return new Eligibility(permutable, verdicts.size(), multiImage, byVerdict);

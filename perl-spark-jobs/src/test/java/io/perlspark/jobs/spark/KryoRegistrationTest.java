@@ -86,6 +86,21 @@ class KryoRegistrationTest {
     assertEquals(agg.report(), back.report());
   }
 
+  /**
+   * Task results of the prepare probe and of the trainer's permutation verdicts (a standalone run
+   * with registrationRequired failed on a GenericRow the verdicts were first collected as).
+   */
+  @Test
+  void probeAndVerdictResultsRoundTrip() {
+    var probe = new io.perlspark.jobs.prepare.InputProbe.FileProbe("file:/a.jsonl", null, List.of("id", "images"), null);
+    assertEquals(probe, roundTrip(kryo(), probe));
+    var verdict = new io.perlspark.jobs.train.PromptVerdict("s1", 3,
+        io.perlspark.common.permute.PermutationEligibility.Verdict.POSITION_REFERRING_TEXT);
+    assertEquals(verdict, roundTrip(kryo(), verdict));
+    List<Object> results = new java.util.ArrayList<>(List.of(verdict, verdict));
+    assertEquals(results, roundTrip(kryo(), results));
+  }
+
   @Test
   void everyListedClassIsRegistered() {
     var k = new KryoSerializer(new SparkConf(false).set("spark.kryo.registrationRequired", "true")
