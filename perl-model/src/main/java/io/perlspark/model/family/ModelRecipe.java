@@ -50,6 +50,16 @@ public interface ModelRecipe extends Serializable {
     return -1;
   }
 
+  /**
+   * A fingerprint of the base weights that this recipe's parameter bytes only make sense on (a LoRA
+   * run's adapters need the base they were trained on), or null when the parameter bytes stand
+   * alone (seeded models, full fine-tunes). Checkpoints record it; resuming or initialising from a
+   * checkpoint whose fingerprint differs is refused. Cheap enough to compute per checkpoint.
+   */
+  default String baseFingerprint() {
+    return null;
+  }
+
   /** Whether the models of this recipe train LoRA adapters only ({@code model.lora.enabled}). */
   default boolean trainsLora() {
     return false;

@@ -32,6 +32,8 @@ public final class InitialParameters {
       return runtime.initialParameters();
     }
     Checkpoint c = checkpoint(init, option, conf);
+    RunProvenance.checkSameBase(c, runtime.recipe(), option + " " + init,
+        "Point model.path at that base, or use a checkpoint trained on this one.");
     ModelCheck.sameSpec(c.parameters(), runtime, option + " " + init);
     return c.parameters();
   }

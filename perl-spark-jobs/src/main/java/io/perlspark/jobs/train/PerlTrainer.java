@@ -437,7 +437,7 @@ public final class PerlTrainer {
     }
     try {
       store.save(new Checkpoint(globalStep, policy.parametersToBytes(), adamW.state(), state,
-          RunProvenance.of(cfg, ConfigLoader.toYaml(cfg), jsc.hadoopConfiguration())));
+          RunProvenance.of(cfg, ConfigLoader.toYaml(cfg), jsc.hadoopConfiguration(), runtime.recipe())));
       store.keepLast(cfg.trainer().keepCheckpoints());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint of step " + globalStep, e);
@@ -454,6 +454,8 @@ public final class PerlTrainer {
       return;
     }
     Checkpoint c = latest.get();
+    RunProvenance.checkSameBase(c, runtime.recipe(), "--resume auto (" + store.base() + ")",
+        "Point model.path at that base, or start over with --resume never or another run.outputDir.");
     resumedFrom = c.step();
     Map<String, String> s = c.trainerState();
     policy.loadParameters(c.parameters());

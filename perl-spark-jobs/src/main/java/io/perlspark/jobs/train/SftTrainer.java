@@ -101,7 +101,8 @@ public final class SftTrainer {
           Map<String, String> state = new LinkedHashMap<>(cursor.state());
           state.put("globalStep", Integer.toString(step + 1));
           store.save(new Checkpoint(step + 1, policy.parametersToBytes(), adamW.state(), state,
-              RunProvenance.of(cfg.withStages(List.of(stage)), ConfigLoader.toYaml(cfg), jsc.hadoopConfiguration())));
+              RunProvenance.of(cfg.withStages(List.of(stage)), ConfigLoader.toYaml(cfg), jsc.hadoopConfiguration(),
+                  runtime.recipe())));
           store.keepLast(cfg.trainer().keepCheckpoints());
         }
       }

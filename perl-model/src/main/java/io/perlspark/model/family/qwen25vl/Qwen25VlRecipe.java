@@ -3,6 +3,7 @@ package io.perlspark.model.family.qwen25vl;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.perlspark.model.checkpoint.BaseFingerprint;
 import io.perlspark.model.checkpoint.RemoteFolder;
 import io.perlspark.model.family.ModelRecipe;
 import io.perlspark.model.hub.SafeTensors;
@@ -291,6 +292,12 @@ public record Qwen25VlRecipe(
   @Override
   public boolean trainsLora() {
     return lora != null;
+  }
+
+  /** Only adapters are checkpointed with LoRA, so only then does the base matter on resume. */
+  @Override
+  public String baseFingerprint() {
+    return lora == null ? null : BaseFingerprint.of(localFolder());
   }
 
   /** The modules LoRA adapts, in order (empty without LoRA). */
