@@ -53,7 +53,7 @@ final class StageData implements AutoCloseable {
           .map(e -> e.getKey().name().toLowerCase(java.util.Locale.ROOT) + " " + e.getValue())
           .collect(java.util.stream.Collectors.joining(", "));
       return permutable.size() + " of " + prompts + " prompts can be permuted (" + multiImage
-          + " have 2 or more images" + (not.isEmpty() ? "; not permutable: " + not : "") + ")";
+          + " have 2 or more images" + (not.isEmpty() ? "" : "; not permutable: " + not) + ")";
     }
   }
 

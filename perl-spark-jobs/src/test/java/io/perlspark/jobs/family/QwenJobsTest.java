@@ -8,13 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.common.synth.SynthOptions;
 import io.perlspark.jobs.cli.PerlCli;
 import io.perlspark.jobs.rollout.PolicyRuntime;
-import io.perlspark.jobs.spark.SparkSessions;
-import io.perlspark.jobs.synth.SynthJob;
 import io.perlspark.jobs.train.InitialParameters;
-import io.perlspark.model.checkpoint.ModelFolders;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,7 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,59 +35,20 @@ import picocli.CommandLine;
  * (each command starts and stops its own session, as on the command line).
  */
 class QwenJobsTest {
-  /** The fixture folder of perl-model's tests (the reactor runs tests in the module folder). */
-  static final Path FIXTURES = Path.of("..", "perl-model", "src", "test", "resources", "qwen25vl");
-
   @TempDir static Path dir;
-  static Path model;
   static Path config;
 
   @BeforeAll
   static void prepare() throws IOException {
-    model = Files.createDirectories(dir.resolve("qwen-tiny"));
-    try (Stream<Path> files = Files.list(FIXTURES.resolve("tiny-tied"))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (!f.getFileName().toString().endsWith(".txt")
-            && !f.getFileName().toString().equals("config.hub-style.json")) {
-          Files.copy(f, model.resolve(f.getFileName()));
-        }
-      }
-    }
-    Files.copy(FIXTURES.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
-    System.setProperty(ModelFolders.CACHE_PROPERTY, dir.resolve("model-cache").toString());
-    SparkSession spark = SparkSessions.create("QwenJobsTest", "local[2]");
-    try {
-      SynthJob.run(spark, SynthOptions.defaults(), 5, new SynthJob.Sizes(8, 4, 64),
-          dir.resolve("synth").toString(), 2, false);
-    } finally {
-      spark.stop();
-    }
-    config = dir.resolve("qwen.yaml");
-    Files.writeString(config, String.join("\n",
-        "run: {name: qwen-test, seed: 11, outputDir: " + dir.resolve("run") + "}",
-        // A URI, as for hdfs:// or s3a://: every JVM reads it through Hadoop into its model cache.
-        "model: {family: qwen2_5_vl, path: '" + model.toUri() + "', maxSeqLen: 256, device: cpu}",
+    config = QwenJobsFixture.prepare(dir, "qwen-test", "",
         // Room for a whole response ("<think> img1 red circle no ... </think> \\boxed{2}").
         "rollout: {n: 4, maxNewTokens: 32}",
-        "trainer: {lr: 1.0e-3, promptBatch: 2, miniBatch: 2, microBatch: 8, checkpointEvery: 1,"
-            + " evalEvery: 0}",
-        // Keep every group, so that a step without reward variance still updates (exit 0).
-        "filter: {online: {enabled: false}, offline: {rollouts: 2}}",
-        "eval: {permutationsPerSample: 2, maxSamples: 4}",
-        "stages:",
-        "  - name: perl",
-        "    steps: 2",
-        "    data: [{path: " + dir.resolve("synth/train") + "}]",
-        ""));
+        "trainer: {lr: 1.0e-3, promptBatch: 2, miniBatch: 2, microBatch: 8, checkpointEvery: 1, evalEvery: 0}");
   }
 
   @AfterAll
   static void stop() {
-    System.clearProperty(ModelFolders.CACHE_PROPERTY);
-    SparkSession.getActiveSession().foreach(s -> {
-      s.stop();
-      return null;
-    });
+    QwenJobsFixture.tearDown();
   }
 
   /** The example config loads and names the family (its model.path is a placeholder). */
@@ -110,17 +66,9 @@ class QwenJobsTest {
    */
   @Test
   void theQwenRuntimeSurvivesKryoWithRegistrationRequired() {
-    PolicyRuntime runtime = PolicyRuntime.from(ConfigLoader.load(config, List.of()).model(), 11);
-    org.apache.spark.serializer.SerializerInstance kryo =
-        new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf(false)
-            .set("spark.kryo.registrationRequired", "true")
-            .set("spark.kryo.registrator",
-                io.perlspark.jobs.spark.PerlKryoRegistrator.class.getName())).newInstance();
-    scala.reflect.ClassTag<Object> any = scala.reflect.ClassTag$.MODULE$.Any();
-    Object back = kryo.deserialize(kryo.serialize(runtime, any), any);
-    assertEquals(runtime, back);
-    assertEquals("qwen2_5_vl", ((PolicyRuntime) back).family());
+    assertEquals("qwen2_5_vl", QwenJobsFixture.kryoRoundTrip(config).family());
   }
+
 
   /** Runs {@code perl <args>} in this JVM; returns the exit code, failing with stderr on a crash. */
   static int perl(String... args) {

@@ -10,22 +10,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.common.synth.SynthOptions;
 import io.perlspark.jobs.rollout.PolicyRuntime;
-import io.perlspark.jobs.spark.SparkSessions;
-import io.perlspark.jobs.synth.SynthJob;
 import io.perlspark.jobs.train.InitialParameters;
 import io.perlspark.jobs.train.Preflight;
-import io.perlspark.model.checkpoint.ModelFolders;
 import io.perlspark.model.lora.PeftAdapterIO;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,64 +38,23 @@ class QwenLoraJobsTest {
 
   @BeforeAll
   static void prepare() throws IOException {
-    model = Files.createDirectories(dir.resolve("qwen-tiny"));
-    try (Stream<Path> files = Files.list(QwenJobsTest.FIXTURES.resolve("tiny-tied"))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (!f.getFileName().toString().endsWith(".txt")
-            && !f.getFileName().toString().equals("config.hub-style.json")) {
-          Files.copy(f, model.resolve(f.getFileName()));
-        }
-      }
-    }
-    Files.copy(QwenJobsTest.FIXTURES.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
-    System.setProperty(ModelFolders.CACHE_PROPERTY, dir.resolve("model-cache").toString());
-    SparkSession spark = SparkSessions.create("QwenLoraJobsTest", "local[2]");
-    try {
-      SynthJob.run(spark, SynthOptions.defaults(), 5, new SynthJob.Sizes(8, 4, 64),
-          dir.resolve("synth").toString(), 2, false);
-    } finally {
-      spark.stop();
-    }
-    config = dir.resolve("qwen-lora.yaml");
-    Files.writeString(config, String.join("\n",
-        "run: {name: qwen-lora-test, seed: 11, outputDir: " + dir.resolve("run") + "}",
-        "model: {family: qwen2_5_vl, path: '" + model.toUri() + "', maxSeqLen: 256, device: cpu,",
-        "  lora: {enabled: true, rank: 4, alpha: 8.0}}",
+    model = dir.resolve("qwen-tiny");
+    config = QwenJobsFixture.prepare(dir, "qwen-lora-test", "lora: {enabled: true, rank: 4, alpha: 8.0}",
         "rollout: {n: 4, maxNewTokens: 32, temperature: 1.5}",
-        "trainer: {lr: 1.0e-2, promptBatch: 2, miniBatch: 2, microBatch: 8, checkpointEvery: 1,"
-            + " evalEvery: 0}",
-        "filter: {online: {enabled: false}, offline: {rollouts: 2}}",
-        "eval: {permutationsPerSample: 2, maxSamples: 4}",
-        "stages:",
-        "  - name: perl",
-        "    steps: 2",
-        "    data: [{path: " + dir.resolve("synth/train") + "}]",
-        ""));
+        "trainer: {lr: 1.0e-2, promptBatch: 2, miniBatch: 2, microBatch: 8, checkpointEvery: 1, evalEvery: 0}");
   }
 
   @AfterAll
   static void stop() {
-    System.clearProperty(ModelFolders.CACHE_PROPERTY);
-    SparkSession.getActiveSession().foreach(s -> {
-      s.stop();
-      return null;
-    });
+    QwenJobsFixture.tearDown();
   }
 
   /** A LoRA runtime (recipe + LoRA settings + seed) travels to executors under Kryo. */
   @Test
   void theLoraRuntimeSurvivesKryoWithRegistrationRequired() {
-    PolicyRuntime runtime = PolicyRuntime.from(ConfigLoader.load(config, List.of()).model(), 11);
-    org.apache.spark.serializer.SerializerInstance kryo =
-        new org.apache.spark.serializer.KryoSerializer(new org.apache.spark.SparkConf(false)
-            .set("spark.kryo.registrationRequired", "true")
-            .set("spark.kryo.registrator",
-                io.perlspark.jobs.spark.PerlKryoRegistrator.class.getName())).newInstance();
-    scala.reflect.ClassTag<Object> any = scala.reflect.ClassTag$.MODULE$.Any();
-    Object back = kryo.deserialize(kryo.serialize(runtime, any), any);
-    assertEquals(runtime, back);
-    assertTrue(((PolicyRuntime) back).recipe().trainsLora());
+    assertTrue(QwenJobsFixture.kryoRoundTrip(config).recipe().trainsLora());
   }
+
 
   @Test
   void aFullFineTuneAboveTheLimitIsRefusedBeforeSpark() {

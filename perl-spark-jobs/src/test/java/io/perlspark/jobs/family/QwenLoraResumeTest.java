@@ -8,14 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.common.synth.SynthOptions;
 import io.perlspark.jobs.cli.PerlCli;
 import io.perlspark.jobs.cli.PerlUserException;
 import io.perlspark.jobs.rollout.PolicyRuntime;
-import io.perlspark.jobs.spark.SparkSessions;
-import io.perlspark.jobs.synth.SynthJob;
 import io.perlspark.jobs.train.InitialParameters;
-import io.perlspark.model.checkpoint.ModelFolders;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -27,7 +23,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,57 +43,21 @@ class QwenLoraResumeTest {
 
   @BeforeAll
   static void prepare() throws IOException {
-    model = copyFixture(dir.resolve("qwen-tiny"));
-    System.setProperty(ModelFolders.CACHE_PROPERTY, dir.resolve("model-cache").toString());
-    SparkSession spark = SparkSessions.create("QwenLoraResumeTest", "local[2]");
-    try {
-      SynthJob.run(spark, SynthOptions.defaults(), 5, new SynthJob.Sizes(8, 4, 64),
-          dir.resolve("synth").toString(), 2, false);
-    } finally {
-      spark.stop();
-    }
-    config = dir.resolve("qwen-lora.yaml");
-    Files.writeString(config, String.join("\n",
-        "run: {name: qwen-lora-resume, seed: 11, outputDir: " + dir.resolve("run") + "}",
-        "model: {family: qwen2_5_vl, path: '" + model.toUri() + "', maxSeqLen: 256, device: cpu,",
-        "  lora: {enabled: true, rank: 4, alpha: 8.0}}",
+    config = QwenJobsFixture.prepare(dir, "qwen-lora-resume", "lora: {enabled: true, rank: 4, alpha: 8.0}",
         "rollout: {n: 4, maxNewTokens: 32, temperature: 1.5}",
         "trainer: {lr: 1.0e-2, promptBatch: 2, miniBatch: 2, microBatch: 8, checkpointEvery: 1,"
-            + " keepCheckpoints: 5, evalEvery: 0}",
-        "filter: {online: {enabled: false}, offline: {rollouts: 2}}",
-        "eval: {permutationsPerSample: 2, maxSamples: 4}",
-        "stages:",
-        "  - name: perl",
-        "    steps: 2",
-        "    data: [{path: " + dir.resolve("synth/train") + "}]",
-        ""));
+            + " keepCheckpoints: 5, evalEvery: 0}");
+    model = dir.resolve("qwen-tiny");
     straight = dir.resolve("straight");
     QwenJobsTest.perl("train", "--config", config.toString(), "--no-progress", "--resume", "never",
         "run.outputDir=" + straight);
   }
 
-  static Path copyFixture(Path to) throws IOException {
-    Files.createDirectories(to);
-    try (Stream<Path> files = Files.list(QwenJobsTest.FIXTURES.resolve("tiny-tied"))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (!f.getFileName().toString().endsWith(".txt")
-            && !f.getFileName().toString().equals("config.hub-style.json")) {
-          Files.copy(f, to.resolve(f.getFileName()));
-        }
-      }
-    }
-    Files.copy(QwenJobsTest.FIXTURES.resolve("tokenizer.json"), to.resolve("tokenizer.json"));
-    return to;
-  }
-
   @AfterAll
   static void stop() {
-    System.clearProperty(ModelFolders.CACHE_PROPERTY);
-    SparkSession.getActiveSession().foreach(s -> {
-      s.stop();
-      return null;
-    });
+    QwenJobsFixture.tearDown();
   }
+
 
   static byte[] adapters(Path checkpoint, Path modelPath) {
     PerlConfig cfg = ConfigLoader.load(config, List.of("model.path=" + modelPath.toUri()));
@@ -129,7 +88,7 @@ class QwenLoraResumeTest {
     long t0 = System.nanoTime();
     Path resumed = dir.resolve("resumed");
     copyTree(straight.resolve("checkpoints/step-000001"), resumed.resolve("checkpoints/step-000001"));
-    Path copy = copyFixture(dir.resolve("qwen-tiny-copy")); // other path and mtimes, same bytes
+    Path copy = QwenJobsFixture.copyTinyModel(dir.resolve("qwen-tiny-copy")); // other path and mtimes, same bytes
     QwenJobsTest.perl("train", "--config", config.toString(), "--no-progress", "--resume", "auto",
         "run.outputDir=" + resumed, "model.path=" + copy.toUri());
     assertEquals(1, Files.readAllLines(resumed.resolve("metrics.jsonl")).size(),
@@ -146,7 +105,7 @@ class QwenLoraResumeTest {
   @Test
   void resumingOnAnotherBaseIsRefusedNamingBothFingerprints() throws IOException {
     // same sizes and headers, one weight byte differs: only the content tells the bases apart
-    Path other = copyFixture(dir.resolve("qwen-tiny-other-weights"));
+    Path other = QwenJobsFixture.copyTinyModel(dir.resolve("qwen-tiny-other-weights"));
     try (RandomAccessFile f = new RandomAccessFile(other.resolve("model.safetensors").toFile(), "rw")) {
       f.seek(f.length() - 1);
       int b = f.read();
@@ -170,7 +129,7 @@ class QwenLoraResumeTest {
     assertFalse(Files.exists(resumed.resolve("checkpoints/step-000002")), "nothing trained");
 
     // model.init, and a config.json that differs only in its bytes (the sizes stay the same)
-    Path otherConfig = copyFixture(dir.resolve("qwen-tiny-other-config"));
+    Path otherConfig = QwenJobsFixture.copyTinyModel(dir.resolve("qwen-tiny-other-config"));
     Files.writeString(otherConfig.resolve("config.json"), "\n", StandardOpenOption.APPEND);
     PerlUserException e = assertThrows(PerlUserException.class,
         () -> adapters(straight.resolve("checkpoints"), otherConfig));
