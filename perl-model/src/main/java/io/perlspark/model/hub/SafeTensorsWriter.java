@@ -382,6 +382,15 @@ public final class SafeTensorsWriter implements AutoCloseable {
 
   /** A JSON string as serde_json writes it: only quote, backslash and controls escaped. */
   private static StringBuilder jsonString(StringBuilder sb, String s) {
+    return jsonString(sb, s, false);
+  }
+
+  /**
+   * A JSON string with quote, backslash and controls escaped, as serde_json writes it; with {@code
+   * asciiOnly} also every non-ASCII UTF-16 unit as a lowercase backslash-u escape, as Python's json
+   * does by default (ensure_ascii).
+   */
+  static StringBuilder jsonString(StringBuilder sb, String s, boolean asciiOnly) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -394,7 +403,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
         default -> {
-          if (c < 0x20) {
+          if (c < 0x20 || (asciiOnly && c > 0x7E)) {
             sb.append(String.format("\\u%04x", (int) c));
           } else {
             sb.append(c);

@@ -154,37 +154,12 @@ public final class ShardedSafeTensorsWriter {
     boolean first = true;
     for (Map.Entry<String, String> e : sortedWeightMap.entrySet()) {
       sb.append(first ? "\n" : ",\n").append("    ");
-      pyString(sb, e.getKey()).append(": ");
-      pyString(sb, e.getValue());
+      SafeTensorsWriter.jsonString(sb, e.getKey(), true).append(": ");
+      SafeTensorsWriter.jsonString(sb, e.getValue(), true);
       first = false;
     }
     sb.append(first ? "}" : "\n  }").append("\n}\n");
     return sb.toString();
-  }
-
-  /** Python json's default string form (ensure_ascii): non-ASCII as lowercase \\uXXXX units. */
-  private static StringBuilder pyString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c > 0x7E) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"');
   }
 
   /** Python's str order (code points), which sort_keys uses. */

@@ -61,7 +61,7 @@ public final class InputProbe {
   }
 
   /** Stops with one clear line when a file cannot be read as its format. */
-  static void requireReadable(List<FileProbe> probes, String format) {
+  static void requireReadable(List<FileProbe> probes) {
     for (FileProbe p : probes) {
       if (p.problem() != null) {
         throw new PerlUserException("--input: " + p.path() + " " + p.problem()

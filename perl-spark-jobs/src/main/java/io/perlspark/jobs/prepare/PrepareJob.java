@@ -181,7 +181,7 @@ public final class PrepareJob {
       Dataset<Row> earlier, String dataPath, String rejectsPath, String lineagePath) {
     List<String> files = in.files().stream().map(InputFiles.InputFile::path).toList();
     List<InputProbe.FileProbe> probes = InputProbe.probe(spark, files, in.format());
-    InputProbe.requireReadable(probes, in.format());
+    InputProbe.requireReadable(probes);
     IdFrom idFrom = checkColumns(o, InputProbe.columns(probes), in.format());
     RecordConverter converter = new RecordConverter(o.mapping(), o.limits(), o.resize(), imageRoot,
         o.defaultAnswerKind(), idFrom);

@@ -41,11 +41,6 @@ public final class RecordConverter implements Serializable {
   private final String defaultAnswerKind;
   private final IdFrom idFrom;
 
-  public RecordConverter(ColumnMapping mapping, ValidationLimits limits, ResizePolicy resize,
-      String imageRoot, String defaultAnswerKind) {
-    this(mapping, limits, resize, imageRoot, defaultAnswerKind, IdFrom.COLUMN);
-  }
-
   /** @param idFrom where ids come from: {@link IdFrom#COLUMN}, {@link IdFrom#ROW} or {@link IdFrom#CONTENT} */
   public RecordConverter(ColumnMapping mapping, ValidationLimits limits, ResizePolicy resize,
       String imageRoot, String defaultAnswerKind, IdFrom idFrom) {
@@ -69,11 +64,6 @@ public final class RecordConverter implements Serializable {
     static Outcome reject(String rowId, String file, RejectReason reason, String detail) {
       return new Outcome(null, null, new Rejection(rowId, file, reason, detail), null);
     }
-  }
-
-  /** As {@link #convert(Map, String, String, long, Configuration)} with the file's name as its key. */
-  public Outcome convert(Map<String, Object> rec, String sourceFile, long rowNumber, Configuration hadoop) {
-    return convert(rec, sourceFile, new Path(sourceFile).getName(), rowNumber, hadoop);
   }
 
   /** A converter failure carrying its reject reason. */
