@@ -172,6 +172,25 @@ public final class Qwen25VlModel implements AutoCloseable {
     }
   }
 
+  /**
+   * A seeded random-init model built directly on {@code device} ({@link
+   * Qwen25VlRandomInit#arrays}), with LoRA adapters when {@code lora} is not null: no checkpoint
+   * is written or read, so a multi-GB model costs only its device memory.
+   */
+  public static Qwen25VlModel random(Qwen25VlConfig config, double initializerRange, long seed,
+      Device device, LoraConfig lora, long loraSeed) {
+    Engines.engine();
+    NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
+    manager.setName("Qwen25VlModel");
+    try {
+      return new Qwen25VlModel(config, device, manager,
+          Qwen25VlRandomInit.arrays(config, initializerRange, seed, manager), lora, loraSeed);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
   public Qwen25VlConfig config() {
     return config;
   }

@@ -1,6 +1,7 @@
 package io.perlspark.model.family.qwen25vl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -93,22 +94,53 @@ public final class Qwen25VlRandomInit {
     ShardedSafeTensorsWriter.Result result;
     // PyTorch's generator is process-wide: one writer at a time.
     synchronized (Engines.TRAINING_LOCK) {
-      result = ShardedSafeTensorsWriter.write(out, specs, maxShardBytes, (spec, scratch) -> {
-        Shape shape = new Shape(spec.shape());
-        String name = spec.name();
-        if (isNormWeight(name)) {
-          return scratch.ones(shape, DataType.FLOAT32);
-        }
-        if (name.endsWith(".bias")) {
-          return scratch.zeros(shape, DataType.FLOAT32);
-        }
-        long tensorSeed = Seeds.derive(seed, 0x1417_0000L + index.get(name));
-        Engines.engine().setRandomSeed((int) (tensorSeed ^ (tensorSeed >>> 32)));
-        NDArray values = scratch.randomNormal(0f, (float) std, shape, DataType.FLOAT32);
-        return values;
-      });
+      result = ShardedSafeTensorsWriter.write(out, specs, maxShardBytes, (spec, scratch) ->
+          tensor(spec.name(), new Shape(spec.shape()), index.get(spec.name()), seed, std, scratch));
     }
     return new Summary(out, params, result.files(), result.totalSize());
+  }
+
+  /**
+   * The same initialisation straight into {@code manager}'s device, in {@link
+   * Qwen25VlWeights#expected} order (float32), with no file: for benchmarks of large models that
+   * should not write or read gigabytes first. The values equal {@link #write}'s on the same
+   * libtorch and device type (CUDA's generator differs from the CPU's).
+   */
+  public static LinkedHashMap<String, NDArray> arrays(
+      Qwen25VlConfig config, double initializerRange, long seed, NDManager manager) {
+    LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
+    int i = 0;
+    // PyTorch's generator is process-wide: one initialisation at a time.
+    synchronized (Engines.TRAINING_LOCK) {
+      try {
+        for (Map.Entry<String, Shape> e : Qwen25VlWeights.expected(config).entrySet()) {
+          out.put(e.getKey(), tensor(e.getKey(), e.getValue(), i++, seed, initializerRange, manager));
+        }
+      } catch (RuntimeException e) {
+        out.values().forEach(NDArray::close);
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** {@code initializer_range} of a config.json (0.02 when absent, as in transformers). */
+  public static double initializerRange(Path configJson) throws IOException {
+    return initializerRange(JSON.readTree(configJson.toFile()));
+  }
+
+  /** Tensor {@code index} (in expected order) of a seeded init; the caller holds TRAINING_LOCK. */
+  private static NDArray tensor(String name, Shape shape, int index, long seed, double std,
+      NDManager manager) {
+    if (isNormWeight(name)) {
+      return manager.ones(shape, DataType.FLOAT32);
+    }
+    if (name.endsWith(".bias")) {
+      return manager.zeros(shape, DataType.FLOAT32);
+    }
+    long tensorSeed = Seeds.derive(seed, 0x1417_0000L + index);
+    Engines.engine().setRandomSeed((int) (tensorSeed ^ (tensorSeed >>> 32)));
+    return manager.randomNormal(0f, (float) std, shape, DataType.FLOAT32);
   }
 
   private static boolean isNormWeight(String name) {
