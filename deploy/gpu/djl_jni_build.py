@@ -129,6 +129,8 @@ def main():
     ap.add_argument("--opt", default="-O0")  # as DJL's own build (no CMAKE_BUILD_TYPE): thin wrappers
     ap.add_argument("--no-bf16", action="store_true")
     a = ap.parse_args()
+    # the compiler searches these anyway; as -isystem they break libstdc++'s #include_next
+    a.include = [d for d in a.include if os.path.normpath(d) not in ("/usr/include", "/usr/local/include")]
 
     status = {"built": "no", "bf16": "off", "patched": "none", "failed_sources": "none"}
     os.makedirs(a.out, exist_ok=True)
