@@ -23,7 +23,8 @@
 # mode 600 inside the run folder that lives only while the driver runs: never a command line.
 # Environment: PERL_SPARK_SECRET, PERL_DJL_CACHE_DIR (executors' DJL cache; default RUN_DIR/djl-cache,
 # a path that must be on local disk of every worker), PERL_LIBTORCH_DIR (--gpu: the workers' CUDA
-# libtorch, default /opt/libtorch), PERL_APP_JAR.
+# libtorch, default /opt/libtorch), PERL_GPU_ENV (--gpu: the env file of deploy/gpu/build-jni.sh; wins
+# over PERL_LIBTORCH_DIR), PERL_APP_JAR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -131,13 +132,28 @@ trap cleanup EXIT
   echo "spark.default.parallelism $executors"
   echo "spark.executorEnv.DJL_CACHE_DIR ${PERL_DJL_CACHE_DIR:-$run_dir/djl-cache}"
   if $gpu; then
-    # DJL on the executors loads the workers' CUDA libtorch 2.7.1 (cu128) instead of the jar's CPU one.
-    libtorch=${PERL_LIBTORCH_DIR:-/opt/libtorch}
     echo "spark.executor.resource.gpu.discoveryScript $root/deploy/gpu/discover-gpus.sh"
-    echo "spark.executorEnv.PYTORCH_LIBRARY_PATH $libtorch/lib"
-    echo "spark.executorEnv.PYTORCH_VERSION 2.7.1"
-    echo "spark.executorEnv.PYTORCH_FLAVOR cu128"
-    echo "spark.executorEnv.LD_LIBRARY_PATH $libtorch/lib"
+    if [[ -n ${PERL_GPU_ENV:-} ]]; then
+      # the env file deploy/gpu/build-jni.sh wrote (same paths on every worker): the workers' own
+      # libtorch with a JNI built for it (bf16 included), found offline in its DJL cache
+      [[ -f $PERL_GPU_ENV ]] || die "PERL_GPU_ENV=$PERL_GPU_ENV: no such file (deploy/gpu/build-jni.sh writes it)"
+      (
+        # shellcheck disable=SC1090
+        source "$PERL_GPU_ENV"
+        for v in PYTORCH_LIBRARY_PATH PYTORCH_VERSION PYTORCH_FLAVOR DJL_CACHE_DIR DJL_OFFLINE PYTORCH_LIBRARY_EXCLUSION; do
+          if [[ -n ${!v:-} ]]; then echo "spark.executorEnv.$v ${!v}"; fi
+        done
+        # JNA (Engine.getGpuCount) finds libcudart through the loader's path as well as jna.library.path
+        echo "spark.executorEnv.LD_LIBRARY_PATH $PYTORCH_LIBRARY_PATH${PERL_GPU_JNA_LIBRARY_PATH:+:$PERL_GPU_JNA_LIBRARY_PATH}"
+      )
+    else
+      # DJL's stock JNI (inside pytorch-jni, no bf16) on the workers' CUDA libtorch 2.7.1 (cu128).
+      libtorch=${PERL_LIBTORCH_DIR:-/opt/libtorch}
+      echo "spark.executorEnv.PYTORCH_LIBRARY_PATH $libtorch/lib"
+      echo "spark.executorEnv.PYTORCH_VERSION 2.7.1"
+      echo "spark.executorEnv.PYTORCH_FLAVOR cu128"
+      echo "spark.executorEnv.LD_LIBRARY_PATH $libtorch/lib"
+    fi
   fi
   echo "spark.authenticate.secret $secret"
 } >"$props"
