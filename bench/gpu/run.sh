@@ -51,7 +51,8 @@ if [[ -z $PACK ]]; then
   rm -f "$CPFILE"
   say "running QwenGpuBench $*"
   timeout -s QUIT -k 15 "$(left)" java -Xmx"${BENCH_XMX:-2g}" -Dai.djl.offline=true -cp "$CP" \
-    io.perlspark.model.bench.QwenGpuBench --config tiny --device cpu --out "$JSONL" "$@" 2>> "$LOG" \
+    io.perlspark.model.bench.QwenGpuBench --config tiny --device cpu \
+    --parity-checkpoint "$ROOT/perl-model/src/test/resources/qwen25vl/tiny-tied" --out "$JSONL" "$@" 2>> "$LOG" \
     | tee -a "$LOG" > /dev/null
   rc=${PIPESTATUS[0]}
   summarise "$rc"
