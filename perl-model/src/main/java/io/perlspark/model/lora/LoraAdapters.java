@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.perlspark.common.Seeds;
 import io.perlspark.model.learn.FlatParameters;
+import io.perlspark.model.policy.Casts;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
 import java.io.ByteArrayInputStream;
@@ -263,7 +264,7 @@ public final class LoraAdapters implements AutoCloseable {
     // added to the widened base output and the sum cast back to the base output's type.
     NDArray a = p.a().getArray();
     DataType outputType = baseOutput.getDataType();
-    NDArray in = x.getDataType() == a.getDataType() ? x : x.toType(a.getDataType(), false);
+    NDArray in = Casts.to(x, a.getDataType()); // differentiable: earlier adapters need dL/dx
     // the activation is the first operand, so results attach to its manager, not to ours
     NDArray down = in.getNDArrayInternal().linear(in, a, null).singletonOrThrow();
     NDArray up = down.getNDArrayInternal().linear(down, p.b().getArray(), null).singletonOrThrow();
@@ -271,7 +272,7 @@ public final class LoraAdapters implements AutoCloseable {
     if (outputType == update.getDataType()) {
       return baseOutput.add(update);
     }
-    return baseOutput.toType(update.getDataType(), false).add(update).toType(outputType, false);
+    return Casts.to(Casts.to(baseOutput, update.getDataType()).add(update), outputType);
   }
 
   private Pair pair(String moduleName) {

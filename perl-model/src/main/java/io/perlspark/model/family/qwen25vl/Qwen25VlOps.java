@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import io.perlspark.model.policy.Casts;
 import io.perlspark.model.policy.Constants;
 
 /**
@@ -73,11 +74,11 @@ final class Qwen25VlOps {
   }
 
   /**
-   * x converted to {@code type}, or x itself when it already has it. Only for arrays in PyTorch
-   * memory: a same-type call must not be relied on to copy (see {@link #owned}).
+   * x converted to {@code type}, or x itself when it already has it; differentiable ({@link
+   * Casts#to}: DJL's own toType detaches). Only for arrays in PyTorch memory.
    */
   static NDArray as(NDArray x, DataType type) {
-    return x.getDataType() == type ? x : x.toType(type, false);
+    return Casts.to(x, type);
   }
 
   /** SiLU, {@code x * sigmoid(x)}. */
