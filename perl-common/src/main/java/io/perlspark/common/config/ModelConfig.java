@@ -30,6 +30,13 @@ import java.util.regex.Pattern;
  * @param tokenizer {@code builtin} (the family's own: the word vocabulary of the built-in model, the
  *     tokenizer.json in {@code path} for a Hub model) or the path of a Hugging Face tokenizer.json
  * @param device {@code auto} (GPU when one is assigned, else CPU), {@code cpu} or {@code gpu}
+ * @param dtype the type of the weights and of the model's compute: {@code float32}, {@code
+ *     bfloat16} or {@code float16} (qwen2_5_vl with LoRA only). Log-softmax, log-probs,
+ *     entropies, the loss, the LoRA adapters and AdamW stay float32 whatever it is. bfloat16 needs
+ *     a PyTorch JNI built with bf16 (deploy/gpu/build-jni.sh); a run checks before any work
+ * @param tf32 let float32 matmuls on CUDA use TF32 tensor cores (about 10 bits of mantissa);
+ *     {@code model.dtype: float32} only. DJL has no call for it: the JVMs running the model need
+ *     {@code TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1} in their environment, which a run checks
  * @param lora LoRA adapters instead of full fine-tuning ({@link LoraSettings}); qwen2_5_vl only
  * @param maxFullFineTuneParams the largest model {@code perl train} fine-tunes in full: the driver
  *     holds parameters, gradients and AdamW's two moments as float[] plus the broadcast byte[]
@@ -51,6 +58,8 @@ public record ModelConfig(
     String init,
     String tokenizer,
     String device,
+    String dtype,
+    boolean tf32,
     LoraSettings lora,
     long maxFullFineTuneParams)
     implements Serializable {
@@ -73,6 +82,13 @@ public record ModelConfig(
 
   public static final List<String> DEVICES = Checks.list("auto", "cpu", "gpu");
 
+  public static final String FLOAT32 = "float32";
+  public static final String BFLOAT16 = "bfloat16";
+  public static final String FLOAT16 = "float16";
+
+  /** Every {@code model.dtype}. */
+  public static final List<String> DTYPES = Checks.list(FLOAT32, BFLOAT16, FLOAT16);
+
   /** URI schemes of {@code model.path} (read through Hadoop's FileSystem); none = a local path. */
   public static final List<String> PATH_SCHEMES =
       Checks.list("file", "hdfs", "s3a", "viewfs", "gs", "abfs", "abfss");
@@ -81,14 +97,30 @@ public record ModelConfig(
 
   public static ModelConfig defaults() {
     return new ModelConfig(
-        BUILTIN, null, 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto", LoraSettings.defaults(),
+        BUILTIN, null, 24, 8, 3, 64, 2, 4, 4, 128, null, "builtin", "auto", FLOAT32, false,
+        LoraSettings.defaults(),
         DEFAULT_MAX_FULL_FINE_TUNE_PARAMS);
+  }
+
+  /** A float32 model config without TF32 (the precision keys at their defaults). */
+  public ModelConfig(String family, String path, int imageSize, int patchSize, int channels,
+      int dModel, int layers, int heads, int ffnMult, int maxSeqLen, String init, String tokenizer,
+      String device, LoraSettings lora, long maxFullFineTuneParams) {
+    this(family, path, imageSize, patchSize, channels, dModel, layers, heads, ffnMult, maxSeqLen,
+        init, tokenizer, device, FLOAT32, false, lora, maxFullFineTuneParams);
+  }
+
+  /** This config with {@code dtype} and {@code tf32} replaced. */
+  public ModelConfig withPrecision(String newDtype, boolean newTf32) {
+    return new ModelConfig(family, path, imageSize, patchSize, channels, dModel, layers, heads,
+        ffnMult, maxSeqLen, init, tokenizer, device, newDtype, newTf32, lora,
+        maxFullFineTuneParams);
   }
 
   /** This config with {@code lora} replaced. */
   public ModelConfig withLora(LoraSettings l) {
     return new ModelConfig(family, path, imageSize, patchSize, channels, dModel, layers, heads,
-        ffnMult, maxSeqLen, init, tokenizer, device, l, maxFullFineTuneParams);
+        ffnMult, maxSeqLen, init, tokenizer, device, dtype, tf32, l, maxFullFineTuneParams);
   }
 
 
@@ -112,6 +144,7 @@ public record ModelConfig(
     }
     c.notBlank(Checks.join(path, "tokenizer"), tokenizer);
     c.oneOf(Checks.join(path, "device"), device, DEVICES);
+    checkPrecision(c, path);
     c.atLeast(Checks.join(path, "maxFullFineTuneParams"), maxFullFineTuneParams, 1);
     if (lora == null) {
       c.add(Checks.join(path, "lora"), "missing");
@@ -122,6 +155,28 @@ public record ModelConfig(
         c.notAllowed(Checks.join(path, "lora.enabled"), true, "LoRA is for model.family="
             + QWEN2_5_VL + "; the built-in model trains in full (set it to false)");
       }
+    }
+  }
+
+  /**
+   * {@code model.dtype} and {@code model.tf32}. Half precision is for LoRA runs of a Hub model:
+   * a full fine-tune keeps every parameter, its gradient and AdamW's moments as float32 on the
+   * driver, and stepping bf16 weights there would round away most updates.
+   */
+  private void checkPrecision(Checks c, String section) {
+    String key = Checks.join(section, "dtype");
+    c.oneOf(key, dtype, DTYPES);
+    boolean half = BFLOAT16.equals(dtype) || FLOAT16.equals(dtype);
+    if (half && BUILTIN.equals(family)) {
+      c.notAllowed(key, dtype, "the built-in model runs in float32 (set model.dtype: float32)");
+    } else if (half && !loraEnabled()) {
+      c.notAllowed(key, dtype, "full fine-tuning runs in float32 only (the driver steps every"
+          + " parameter as float32); train LoRA adapters (model.lora.enabled: true, the adapters"
+          + " and their optimizer stay float32) or set model.dtype: float32");
+    }
+    if (tf32 && dtype != null && !FLOAT32.equals(dtype)) {
+      c.notAllowed(Checks.join(section, "tf32"), true, "TF32 is a mode of float32 matmuls;"
+          + " model.dtype is " + dtype + " (set model.tf32: false, or model.dtype: float32)");
     }
   }
 

@@ -42,6 +42,15 @@ public interface ModelRecipe extends Serializable {
   void checkParameters(byte[] parameters);
 
   /**
+   * Stops when this JVM's engine cannot run the model as configured (e.g. {@code model.dtype:
+   * bfloat16} on a PyTorch JNI without bfloat16), before any work; runs on the driver before
+   * Spark starts and before each model is built. Nothing to check by default.
+   *
+   * @throws io.perlspark.common.config.ConfigException naming the key
+   */
+  default void checkEngine() {}
+
+  /**
    * Values in the whole model (trained or frozen), known without building it; -1 when the family
    * cannot tell cheaply. {@code perl train} refuses a full fine-tune above {@code
    * model.maxFullFineTuneParams} with it.

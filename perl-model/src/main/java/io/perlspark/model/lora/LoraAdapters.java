@@ -3,10 +3,12 @@ package io.perlspark.model.lora;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.perlspark.common.Seeds;
 import io.perlspark.model.learn.FlatParameters;
+import io.perlspark.model.policy.Casts;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
 import java.io.ByteArrayInputStream;
@@ -245,7 +247,8 @@ public final class LoraAdapters implements AutoCloseable {
    * The result joins {@code baseOutput}'s manager; temporaries join {@code x}'s.
    *
    * <p>Bitwise at initialisation: B = 0 makes the update exactly 0, and {@code y + 0 == y} for
-   * every y except -0.0, which becomes +0.0 (equal as numbers).
+   * every y except -0.0, which becomes +0.0 (equal as numbers); also through the float32 round
+   * trip of a half-precision base output, which widens and narrows exactly.
    */
   public NDArray apply(String moduleName, NDArray x, NDArray baseOutput) {
     return apply(moduleName, x, baseOutput, enabled);
@@ -257,10 +260,19 @@ public final class LoraAdapters implements AutoCloseable {
     if (!on) {
       return baseOutput;
     }
+    // A half-precision base: as PEFT, x is cast to the adapters' type (float32), the update is
+    // added to the widened base output and the sum cast back to the base output's type.
+    NDArray a = p.a().getArray();
+    DataType outputType = baseOutput.getDataType();
+    NDArray in = Casts.to(x, a.getDataType()); // differentiable: earlier adapters need dL/dx
     // the activation is the first operand, so results attach to its manager, not to ours
-    NDArray down = x.getNDArrayInternal().linear(x, p.a().getArray(), null).singletonOrThrow();
+    NDArray down = in.getNDArrayInternal().linear(in, a, null).singletonOrThrow();
     NDArray up = down.getNDArrayInternal().linear(down, p.b().getArray(), null).singletonOrThrow();
-    return baseOutput.add(up.mul(Constants.scalar(up, config.scale())));
+    NDArray update = up.mul(Constants.scalar(up, config.scale()));
+    if (outputType == update.getDataType()) {
+      return baseOutput.add(update);
+    }
+    return Casts.to(Casts.to(baseOutput, update.getDataType()).add(update), outputType);
   }
 
   private Pair pair(String moduleName) {

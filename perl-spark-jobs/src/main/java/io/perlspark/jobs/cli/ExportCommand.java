@@ -69,7 +69,8 @@ final class ExportCommand implements Callable<Integer> {
         }
       }
     }
-    PolicyRuntime runtime = PolicyRuntime.from(cfg.model(), cfg.run().seed());
+    // files only: the merge runs on the CPU in float32, whatever model.dtype the run trained in
+    PolicyRuntime runtime = PolicyRuntime.forFiles(cfg.model(), cfg.run().seed());
     byte[] params = InitialParameters.load(checkpoint, "--checkpoint", runtime, new Configuration());
     try {
       if (merge) {

@@ -7,6 +7,7 @@ import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.policy.Devices;
 import io.perlspark.model.policy.PolicyModel;
+import io.perlspark.model.policy.Tf32;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.io.Serializable;
 import java.util.Map;
@@ -25,12 +26,19 @@ import org.apache.spark.sql.SparkSession;
  *
  * @param recipe the model's family recipe (sizes, tokenizer, initial parameters or base weights)
  * @param device {@code model.device}: auto, cpu or gpu
+ * @param tf32 {@code model.tf32}: every JVM that builds the model checks it can honour it
  */
-public record PolicyRuntime(ModelRecipe recipe, String device) implements Serializable {
+public record PolicyRuntime(ModelRecipe recipe, String device, boolean tf32)
+    implements Serializable {
 
   public PolicyRuntime {
     Objects.requireNonNull(recipe, "recipe");
     Objects.requireNonNull(device, "device");
+  }
+
+  /** A runtime without TF32. */
+  public PolicyRuntime(ModelRecipe recipe, String device) {
+    this(recipe, device, false);
   }
 
   /**
@@ -38,12 +46,36 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    * and reads the rest of {@code model.*}. Model files are read with the running Spark
    * application's Hadoop settings when there is one (so {@code spark.hadoop.*} apply).
    *
+   * <p>This JVM's engine must be able to run the model as configured ({@link #checkEngine}):
+   * e.g. {@code model.dtype: bfloat16} stops here, before any Spark work, on a JNI without bf16.
+   *
    * @throws io.perlspark.common.config.ConfigException naming the key
    */
   public static PolicyRuntime from(ModelConfig m, long seed) {
+    PolicyRuntime runtime = forFiles(m, seed);
+    runtime.checkEngine();
+    return runtime;
+  }
+
+  /**
+   * As {@link #from} without the engine check: for work on the model's files only (perl export
+   * merges on the CPU in float32 whatever {@code model.dtype} is).
+   */
+  public static PolicyRuntime forFiles(ModelConfig m, long seed) {
     RecipeContext.Builder context = RecipeContext.builder().optInitSeed(seed);
     context.optHadoopConfiguration(sparkHadoopConfiguration());
-    return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device());
+    return new PolicyRuntime(ModelFamilies.recipe(m, context.build()), m.device(), m.tf32());
+  }
+
+  /**
+   * Stops when this JVM cannot run the model as configured: the recipe's engine needs
+   * ({@link ModelRecipe#checkEngine}) and {@code model.tf32} ({@link Tf32#require}).
+   *
+   * @throws io.perlspark.common.config.ConfigException naming the key
+   */
+  public void checkEngine() {
+    Tf32.require(tf32, System.getenv());
+    recipe.checkEngine();
   }
 
   /**
@@ -75,6 +107,7 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    * the device Spark assigned to this task (or CPU).
    */
   public PolicyModel build() {
+    Tf32.require(tf32, System.getenv()); // executors have their own environment
     return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
   }
 
@@ -83,6 +116,7 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    * tokenizer are closed again (a Hugging Face tokenizer holds native memory).
    */
   public byte[] initialParameters() {
+    Tf32.require(tf32, System.getenv());
     try (TextTokenizer tokenizer = recipe.newTokenizer();
         PolicyModel fresh = recipe.newModel(tokenizer, Devices.choose(device, assignedGpu()))) {
       return fresh.parametersToBytes();

@@ -12,7 +12,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * Checks a run before any Spark work: settings with which it cannot learn ({@link
  * PerlConfig#learningProblems()}); every stage's data, the eval splits, model.init and model.path
- * must exist, and the model family must be able to build its recipe. Problems are reported
+ * must exist, the model family must be able to build its recipe and this JVM's engine must be
+ * able to run it (model.dtype, model.tf32). Problems are reported
  * together, each naming its key.
  */
 public final class Preflight {
@@ -26,7 +27,8 @@ public final class Preflight {
    */
   public static void forFineTuning(PerlConfig cfg) {
     var recipe = ModelFamilies.recipe(cfg.model(), cfg.run().seed());
-    List<ConfigException.Problem> problems = fullFineTuneProblems(cfg.model(), recipe);
+    List<ConfigException.Problem> problems = new ArrayList<>(fullFineTuneProblems(cfg.model(), recipe));
+    problems.addAll(engineProblems(cfg.model(), recipe));
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -47,6 +49,26 @@ public final class Preflight {
         + params + " parameters, more than " + max + " that a full fine-tune may train on the"
         + " driver; train LoRA adapters instead (model.lora.enabled: true) or raise"
         + " model.maxFullFineTuneParams"));
+  }
+
+  /**
+   * What this JVM's engine cannot do of the model config ({@code model.dtype: bfloat16} on a JNI
+   * without bf16, {@code model.tf32} without libtorch's switch): found here, before Spark starts.
+   */
+  static List<ConfigException.Problem> engineProblems(
+      io.perlspark.common.config.ModelConfig model, io.perlspark.model.family.ModelRecipe recipe) {
+    List<ConfigException.Problem> problems = new ArrayList<>();
+    try {
+      io.perlspark.model.policy.Tf32.require(model.tf32(), System.getenv());
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    try {
+      recipe.checkEngine();
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    return problems;
   }
 
   public static void forTraining(PerlConfig cfg) {
@@ -92,6 +114,7 @@ public final class Preflight {
         // the family's own checks and files
         var recipe = ModelFamilies.recipe(cfg.model(), cfg.run().seed());
         problems.addAll(fullFineTuneProblems(cfg.model(), recipe));
+        problems.addAll(engineProblems(cfg.model(), recipe));
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       }

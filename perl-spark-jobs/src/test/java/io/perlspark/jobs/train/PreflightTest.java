@@ -73,4 +73,50 @@ class PreflightTest {
     ConfigException e = assertThrows(ConfigException.class, () -> Preflight.forTraining(cfg));
     assertEquals("model.tokenizer", onlyModelProblem(e).key());
   }
+
+  /** The tiny tied-head Qwen fixture as a Hub folder with its tokenizer. */
+  private Path tinyQwen() throws Exception {
+    Path fixtures = Path.of("..", "perl-model", "src", "test", "resources", "qwen25vl");
+    Path to = Files.createDirectories(tmp.resolve("qwen-tiny"));
+    try (var files = Files.list(fixtures.resolve("tiny-tied"))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, to.resolve(f.getFileName()));
+      }
+    }
+    Files.copy(fixtures.resolve("tokenizer.json"), to.resolve("tokenizer.json"));
+    return to;
+  }
+
+  /**
+   * This machine's DJL JNI is upstream's (no bfloat16): a bf16 run stops here, before Spark, with
+   * the way to a JNI that can; the probe's child JVM aborts, this one does not.
+   */
+  @Test
+  void bfloat16OnAnEngineWithoutItStopsBeforeSpark() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        io.perlspark.model.policy.Bfloat16Support.probe().supported(), "this JNI has bf16");
+    PerlConfig cfg = config("model.family=qwen2_5_vl", "model.path=" + tinyQwen(),
+        "model.lora.enabled=true", "model.dtype=bfloat16");
+    ConfigException e = assertThrows(ConfigException.class, () -> Preflight.forTraining(cfg));
+    ConfigException.Problem p = onlyModelProblem(e);
+    assertEquals("model.dtype", p.key());
+    assertTrue(p.message().contains("deploy/gpu/build-jni.sh"), p.message());
+    ConfigException sft = assertThrows(ConfigException.class, () -> Preflight.forFineTuning(cfg));
+    assertEquals("model.dtype", onlyModelProblem(sft).key());
+    // the CLI's early runtime refuses too; perl export (files only, float32 merge) does not
+    assertThrows(ConfigException.class,
+        () -> io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 1));
+    io.perlspark.jobs.rollout.PolicyRuntime.forFiles(cfg.model(), 1);
+  }
+
+  @Test
+  void tf32WithoutLibtorchsSwitchStopsBeforeSpark() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        io.perlspark.model.policy.Tf32.enabledByEnvironment(System.getenv()), "switch is set");
+    PerlConfig cfg = config("model.tf32=true");
+    ConfigException e = assertThrows(ConfigException.class, () -> Preflight.forTraining(cfg));
+    ConfigException.Problem p = onlyModelProblem(e);
+    assertEquals("model.tf32", p.key());
+    assertTrue(p.message().contains("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1"), p.message());
+  }
 }

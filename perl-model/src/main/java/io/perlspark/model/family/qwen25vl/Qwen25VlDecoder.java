@@ -1,5 +1,7 @@
 package io.perlspark.model.family.qwen25vl;
 
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.as;
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.attentionWeights;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.linear;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.owned;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.repeatKv;
@@ -10,6 +12,7 @@ import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.silu;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.perlspark.model.policy.Constants;
 import java.util.List;
@@ -112,16 +115,19 @@ final class Qwen25VlDecoder {
     for (int i = 0; i < isText.length; i++) {
       isText[i] = 1f - isImage[i];
     }
-    // x * 1 + y * 0 is exact, so text and image rows keep their values bit for bit.
-    return text.mul(owned(m, isText, new Shape(batch, length, 1)))
-        .add(image.mul(owned(m, isImage, new Shape(batch, length, 1))));
+    // x * 1 + y * 0 is exact, so text and image rows keep their values bit for bit; the masks
+    // take the embeddings' type (a float32 mask would promote a half-precision product).
+    DataType type = text.getDataType();
+    return text.mul(as(owned(m, isText, new Shape(batch, length, 1)), type))
+        .add(as(image, type).mul(as(owned(m, isImage, new Shape(batch, length, 1)), type)));
   }
 
   /**
    * The decoder layers over {@code x [B, L, H]}; returns the residual stream before the final norm.
    *
-   * @param cos M-RoPE table {@code [B, 1, L, headDim]} (sin likewise)
-   * @param bias additive attention bias {@code [B, 1, L, Lk]}
+   * @param cos M-RoPE table {@code [B, 1, L, headDim]} in x's type (sin likewise), as
+   *     transformers casts it ({@code cos.to(x.dtype)})
+   * @param bias additive attention bias {@code [B, 1, L, Lk]}, float32
    * @param cache when not null, keys and values are appended and attention covers the cache
    * @param layerOutputs when not null, receives each layer's output
    */
@@ -152,8 +158,8 @@ final class Qwen25VlDecoder {
       k = repeatKv(k, groups);
       v = repeatKv(v, groups);
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2))
-          .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd))).add(bias);
-      NDArray mixed = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3)
+          .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd)));
+      NDArray mixed = attentionWeights(scores, bias).matMul(v).transpose(0, 2, 1, 3)
           .reshape(batch, length, (long) heads * hd);
       x = x.add(proj(p + "self_attn.o_proj", mixed, false));
       NDArray h2 = rmsNorm(x, w(p + "post_attention_layernorm.weight"), config.rmsNormEps());

@@ -122,7 +122,7 @@ public final class Qwen25VlFamily implements ModelFamily {
     Qwen25VlRecipe recipe;
     try {
       recipe = new Qwen25VlRecipe(folder, configJson, generation, null, config.maxSeqLen(),
-          Qwen25VlRecipe.FLOAT32);
+          config.dtype());
       recipe.config(); // parse now: a bad config.json fails here, naming its key
     } catch (IllegalArgumentException e) {
       throw new ConfigException("model.path", path + "/config.json: " + e.getMessage());

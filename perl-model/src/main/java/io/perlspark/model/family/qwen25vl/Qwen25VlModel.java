@@ -34,7 +34,8 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Qwen2.5-VL (vision tower + Qwen2 decoder with M-RoPE) on DJL's PyTorch engine, float32, loaded
+ * Qwen2.5-VL (vision tower + Qwen2 decoder with M-RoPE) on DJL's PyTorch engine, in float32,
+ * bfloat16 or float16 (float32 logits and log-probs; see {@link Qwen25VlPrecision}), loaded
  * from a Hugging Face checkpoint folder. Follows transformers' {@code
  * Qwen2_5_VLForConditionalGeneration} (eager attention) operation by operation.
  *
@@ -160,12 +161,27 @@ public final class Qwen25VlModel implements AutoCloseable {
    */
   public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device,
       LoraConfig lora, long loraSeed) throws IOException {
+    return load(checkpointFolder, config, device, lora, loraSeed, DataType.FLOAT32);
+  }
+
+  /**
+   * As {@link #load(Path, Qwen25VlConfig, Device, LoraConfig, long)} with the weights and the
+   * compute in {@code dtype} (FLOAT32, BFLOAT16 or FLOAT16; see {@link Qwen25VlPrecision}): the
+   * weights are converted from the checkpoint's stored type, LoRA adapters stay float32.
+   */
+  public static Qwen25VlModel load(Path checkpointFolder, Qwen25VlConfig config, Device device,
+      LoraConfig lora, long loraSeed, DataType dtype) throws IOException {
+    Qwen25VlPrecision.requireSupported(dtype);
+    if (lora == null && dtype != DataType.FLOAT32) {
+      throw new IllegalArgumentException("full fine-tuning runs in float32 only; " + dtype
+          + " is for LoRA runs (the adapters stay float32)");
+    }
     Engines.engine();
     NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
     manager.setName("Qwen25VlModel");
     try {
       return new Qwen25VlModel(config, device, manager,
-          Qwen25VlWeights.load(checkpointFolder, config, manager), lora, loraSeed);
+          Qwen25VlWeights.load(checkpointFolder, config, manager, dtype), lora, loraSeed);
     } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
@@ -197,6 +213,11 @@ public final class Qwen25VlModel implements AutoCloseable {
 
   public Device device() {
     return device;
+  }
+
+  /** The type of the base weights and of the compute (the LoRA adapters are float32). */
+  public DataType dtype() {
+    return w("model.embed_tokens.weight").getDataType();
   }
 
   /** Every parameter, in the fixed order of {@link Qwen25VlWeights#expected} (Hub names). */
@@ -280,9 +301,13 @@ public final class Qwen25VlModel implements AutoCloseable {
     return decoder.finalNorm(x);
   }
 
-  /** LM head over final-norm outputs: logits {@code [..., vocab]} (tied: the embedding matrix). */
+  /**
+   * LM head over final-norm outputs: logits {@code [..., vocab]} (tied: the embedding matrix), in
+   * float32 whatever the model's type: HF and verl cast the logits to float32 before temperature,
+   * log-softmax and sampling, so log-probs, entropies and the loss are float32.
+   */
   public NDArray logits(NDArray normed) {
-    return decoder.head(normed);
+    return Qwen25VlOps.as(decoder.head(normed), DataType.FLOAT32);
   }
 
   /** The image pixels of a batch as one {@code [N, patchDim]} array. */
@@ -307,7 +332,9 @@ public final class Qwen25VlModel implements AutoCloseable {
       System.arraycopy(p, 0, all, at, p.length);
       at += p.length;
     }
-    return owned(m, all, new Shape(total / config.vision().patchDim(), config.vision().patchDim()));
+    // the vision tower runs in the weights' type (transformers: pixel_values.type(visual.dtype))
+    return Qwen25VlOps.as(owned(m, all,
+        new Shape(total / config.vision().patchDim(), config.vision().patchDim())), dtype());
   }
 
   /**
@@ -343,8 +370,9 @@ public final class Qwen25VlModel implements AutoCloseable {
     int length = inputIds[0].length;
     float[][] cs = Qwen25VlRope.textCosSin(rope.positions(), config);
     Shape table = new Shape(batch, 1, length, config.headDim());
-    NDArray cos = owned(m, cs[0], table);
-    NDArray sin = owned(m, cs[1], table);
+    // computed in float32, used in the activations' type (transformers: cos.to(x.dtype))
+    NDArray cos = Qwen25VlOps.as(owned(m, cs[0], table), x.getDataType());
+    NDArray sin = Qwen25VlOps.as(owned(m, cs[1], table), x.getDataType());
     NDArray bias = causalPadBias(m, attentionMask);
     List<NDArray> layers = keep ? new ArrayList<>() : null;
     x = decoder.layers(x, cos, sin, bias, cache, layers);
@@ -539,7 +567,8 @@ public final class Qwen25VlModel implements AutoCloseable {
     float[][] cs = Qwen25VlRope.textCosSin(pos, config);
     Shape table = new Shape(batch, 1, 1, config.headDim());
     NDArray x = decoder.embed(step, ids, null);
-    NDArray hidden = decoder.layers(x, owned(step, cs[0], table), owned(step, cs[1], table),
+    NDArray hidden = decoder.layers(x, Qwen25VlOps.as(owned(step, cs[0], table), x.getDataType()),
+        Qwen25VlOps.as(owned(step, cs[1], table), x.getDataType()),
         owned(step, bias, new Shape(batch, 1, 1, keys)), cache, null);
     return logits(finalNorm(hidden.reshape(batch, config.hiddenSize()))).toFloatArray();
   }

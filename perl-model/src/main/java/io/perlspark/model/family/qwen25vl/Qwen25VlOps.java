@@ -7,10 +7,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import io.perlspark.model.policy.Casts;
 import io.perlspark.model.policy.Constants;
 
 /**
- * The small tensor operations of Qwen2.5-VL, written as transformers writes them (float32). The
+ * The small tensor operations of Qwen2.5-VL, written as transformers writes them: in the model's
+ * dtype, with RMSNorm and the attention softmax in float32 (as Qwen2RMSNorm and eager attention
+ * do), so a float32 model runs exactly the float32 ops it always ran. The
  * activation is always the first operand, so results attach to the activation's manager, never
  * to the manager owning the parameters; scalar operands come from {@link Constants#scalar}.
  */
@@ -44,10 +47,38 @@ final class Qwen25VlOps {
     return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
   }
 
-  /** Qwen2 RMSNorm: {@code w * x / sqrt(mean(x^2) + eps)}. */
+  /**
+   * Qwen2 RMSNorm: {@code w * x / sqrt(mean(x^2) + eps)}, normalised in float32 and cast back to
+   * x's type before the weight, as Qwen2RMSNorm does ({@code weight * hidden.to(input_dtype)}).
+   */
   static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
-    NDArray variance = x.mul(x).mean(new int[] {-1}, true);
-    return x.div(variance.add(Constants.scalar(variance, eps)).sqrt()).mul(weight);
+    DataType type = x.getDataType();
+    NDArray x32 = as(x, DataType.FLOAT32);
+    NDArray variance = x32.mul(x32).mean(new int[] {-1}, true);
+    return as(x32.div(variance.add(Constants.scalar(variance, eps)).sqrt()), type).mul(weight);
+  }
+
+  /**
+   * Attention weights {@code softmax(scores + bias)} computed in float32 and returned in the
+   * scores' type, as transformers' eager attention ({@code softmax(..., dtype=float32)
+   * .to(query.dtype)}). The bias (float32, may be null) is added in float32: its large negative
+   * mask value would overflow float16.
+   */
+  static NDArray attentionWeights(NDArray scores, NDArray bias) {
+    DataType type = scores.getDataType();
+    NDArray s = as(scores, DataType.FLOAT32);
+    if (bias != null) {
+      s = s.add(bias);
+    }
+    return as(s.softmax(-1), type);
+  }
+
+  /**
+   * x converted to {@code type}, or x itself when it already has it; differentiable ({@link
+   * Casts#to}: DJL's own toType detaches). Only for arrays in PyTorch memory.
+   */
+  static NDArray as(NDArray x, DataType type) {
+    return Casts.to(x, type);
   }
 
   /** SiLU, {@code x * sigmoid(x)}. */

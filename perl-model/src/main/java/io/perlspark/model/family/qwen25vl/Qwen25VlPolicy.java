@@ -459,7 +459,9 @@ public final class Qwen25VlPolicy implements PolicyModel {
     Qwen25VlConfig c = model.config();
     return "qwen2_5_vl " + origin + " (hidden=" + c.hiddenSize() + ", layers=" + c.numLayers()
         + ", vision depth=" + c.vision().depth() + ", vocab=" + c.vocabSize() + ", "
-        + model.parameterCount() + " parameters, float32, maxSeqLen=" + maxSequenceLength
+        + model.parameterCount() + " parameters, "
+        + model.dtype().toString().toLowerCase(java.util.Locale.ROOT) + ", maxSeqLen="
+        + maxSequenceLength
         + (model.lora() == null ? "" : ", LoRA r=" + model.lora().config().r() + " on "
             + model.lora().modules().size() + " modules: " + model.lora().parameterCount()
             + " trainable") + ")";

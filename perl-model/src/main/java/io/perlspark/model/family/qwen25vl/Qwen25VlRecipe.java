@@ -43,7 +43,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param generationConfigJson the folder's generation_config.json, or null when it has none
  * @param maxPixels override of the image processor's max_pixels, or null
  * @param maxSequenceLength the longest prompt + response ({@code model.maxSeqLen})
- * @param dtype the parameters' type; only {@code float32}
+ * @param dtype the base weights' and the compute's type ({@code model.dtype}: float32, bfloat16
+ *     or float16; see {@link Qwen25VlPrecision}); the LoRA adapters are float32
  * @param lora LoRA adapters to train instead of every parameter, or null (full fine-tuning)
  */
 public record Qwen25VlRecipe(
@@ -104,9 +105,7 @@ public record Qwen25VlRecipe(
     Objects.requireNonNull(folder, "folder");
     Objects.requireNonNull(configJson, "configJson");
     Objects.requireNonNull(dtype, "dtype");
-    if (!FLOAT32.equals(dtype)) {
-      throw new IllegalArgumentException("dtype " + dtype + " is not supported; only float32");
-    }
+    Qwen25VlPrecision.of(dtype); // an unknown name fails here, not on an executor
     if (maxPixels != null && maxPixels < 1) {
       throw new IllegalArgumentException("maxPixels=" + maxPixels + " must be >= 1");
     }
@@ -151,13 +150,22 @@ public record Qwen25VlRecipe(
     return new Qwen25VlTokenizer(b.build(), config().vocabSize());
   }
 
+  /** {@inheritDoc} bfloat16 needs a JNI that maps it ({@link Qwen25VlPrecision}). */
+  @Override
+  public void checkEngine() {
+    Qwen25VlPrecision.requireSupported(Qwen25VlPrecision.of(dtype));
+  }
+
   @Override
   public Qwen25VlPolicy newModel(TextTokenizer tokenizer, Device device) {
     Objects.requireNonNull(tokenizer, "tokenizer");
+    checkEngine(); // on executors too: each JVM has its own JNI
     try {
       Qwen25VlModel model = lora == null
-          ? Qwen25VlModel.load(localFolder(), config(), device)
-          : Qwen25VlModel.load(localFolder(), config(), device, lora.config(), lora.seed());
+          ? Qwen25VlModel.load(localFolder(), config(), device, null, 0,
+              Qwen25VlPrecision.of(dtype))
+          : Qwen25VlModel.load(localFolder(), config(), device, lora.config(), lora.seed(),
+              Qwen25VlPrecision.of(dtype));
       return new Qwen25VlPolicy(model, tokenizer, maxSequenceLength, folder.pathOrUri());
     } catch (IOException e) {
       throw new UncheckedIOException("model.path " + folder.pathOrUri() + ": " + e.getMessage(), e);
@@ -217,7 +225,10 @@ public record Qwen25VlRecipe(
   /**
    * {@inheritDoc} Tensor by tensor: each weight is read from the base folder, merged when adapted
    * ({@link LoraMerge}, in float32), and written in the base file's storage
-   * type under the file's own key, so the base is never whole in memory. Every other file of the
+   * type under the file's own key, so the base is never whole in memory. A bf16/fp16 base is
+   * widened exactly to float32, the float32 update added, and the sum rounded once to the stored
+   * type (PEFT rounds the update to the base's type first, then adds in that type: a second
+   * rounding this avoids). {@code model.dtype} plays no part: the stored type decides. Every other file of the
    * base folder (config, tokenizer, processor, chat template) is copied.
    */
   @Override

@@ -1,5 +1,7 @@
 package io.perlspark.model.family.qwen25vl;
 
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.as;
+import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.attentionWeights;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.gelu;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.linear;
 import static io.perlspark.model.family.qwen25vl.Qwen25VlOps.owned;
@@ -13,6 +15,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.perlspark.model.policy.Constants;
 import java.util.ArrayList;
@@ -55,7 +58,8 @@ final class Qwen25VlVisionTower {
   }
 
   /**
-   * @param pixels {@code [N, patchDim]}, all images of the batch in processor order
+   * @param pixels {@code [N, patchDim]}, all images of the batch in processor order, in the
+   *     weights' type
    * @return image embeddings {@code [N / mergeUnit, hidden]} in processor order (and, traced,
    *     the intermediates)
    */
@@ -78,6 +82,7 @@ final class Qwen25VlVisionTower {
     float[][] cs = Qwen25VlRope.visionCosSin(
         Qwen25VlRope.patchRowCol(grids, v.spatialMergeSize()), win.patchOrder(unit), v);
     Shape rot = new Shape(n, 1, v.headDim());
+    // float32 whatever the model's type: the vision rotary runs in float32 (see block)
     NDArray cos = owned(m, cs[0], rot);
     NDArray sin = owned(m, cs[1], rot);
     List<NDArray> blocks = trace ? new ArrayList<>() : List.of();
@@ -104,8 +109,12 @@ final class Qwen25VlVisionTower {
     int hd = v.headDim();
     NDArray h = rmsNorm(x, w(p + "norm1.weight"), v.rmsNormEps());
     NDList qkv = proj(p + "attn.qkv", h).split(3, 1);
-    NDArray q = rotary(qkv.get(0).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
-    NDArray k = rotary(qkv.get(1).reshape(n, heads, hd), cos, sin).transpose(1, 0, 2);
+    // transformers' apply_rotary_pos_emb_vision rotates in float32 and casts back
+    DataType type = h.getDataType();
+    NDArray q = as(rotary(as(qkv.get(0).reshape(n, heads, hd), DataType.FLOAT32), cos, sin), type)
+        .transpose(1, 0, 2);
+    NDArray k = as(rotary(as(qkv.get(1).reshape(n, heads, hd), DataType.FLOAT32), cos, sin), type)
+        .transpose(1, 0, 2);
     NDArray val = qkv.get(2).reshape(n, heads, hd).transpose(1, 0, 2);
     NDArray mixed = segmentAttention(q, k, val, segments, hd)
         .transpose(1, 0, 2).reshape(n, v.hiddenSize());
@@ -134,7 +143,7 @@ final class Qwen25VlVisionTower {
     for (int s = 0; s < qs.size(); s++) {
       NDArray scores = qs.get(s).matMul(ks.get(s).transpose(0, 2, 1))
           .mul(Constants.scalar(q, 1.0 / Math.sqrt(hd)));
-      out.add(scores.softmax(-1).matMul(vs.get(s)));
+      out.add(attentionWeights(scores, null).matMul(vs.get(s)));
     }
     return out.size() == 1 ? out.get(0) : NDArrays.concat(out, 1);
   }

@@ -2,6 +2,7 @@ package io.perlspark.model.family.qwen25vl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -108,6 +109,17 @@ public final class Qwen25VlWeights {
    */
   public static LinkedHashMap<String, NDArray> load(
       Path folder, Qwen25VlConfig config, NDManager manager) throws IOException {
+    return load(folder, config, manager, DataType.FLOAT32);
+  }
+
+  /**
+   * As {@link #load(Path, Qwen25VlConfig, NDManager)} into {@code dtype}: a stored type equal to
+   * it is read as is; any other floating type is converted once, tensor by tensor (a bf16 file
+   * widens exactly to float32 first, see {@link SafeTensors#load}), so at most one tensor exists
+   * twice at a time.
+   */
+  public static LinkedHashMap<String, NDArray> load(
+      Path folder, Qwen25VlConfig config, NDManager manager, DataType dtype) throws IOException {
     LinkedHashMap<String, Shape> expected = expected(config);
     try (SafeTensorsFolder files = SafeTensorsFolder.open(folder)) {
       // Hub name -> stored name (v5 in-memory names are renamed to the Hub's)
@@ -155,7 +167,7 @@ public final class Qwen25VlWeights {
       LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
       try {
         for (String hub : expected.keySet()) {
-          out.put(hub, files.loadFloat(storedName.get(hub), manager));
+          out.put(hub, files.load(storedName.get(hub), manager, dtype));
         }
         return out;
       } catch (IOException | RuntimeException e) {
