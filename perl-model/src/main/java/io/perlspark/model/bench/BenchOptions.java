@@ -43,7 +43,7 @@ record BenchOptions(
       "  --config tiny|3b|DIR      Qwen2.5-VL config: built-in tiny or 3B shape, or a folder with"
           + " config.json (default tiny)",
       "  --device cpu|gpu          where the model runs (default cpu); gpu = gpu(0)",
-      "  --dtype float32           weight/compute dtype (only float32 until model.dtype lands)",
+      "  --dtype float32           base weights and compute: float32 | bfloat16 | float16 (LoRA in float32)",
       "  --prompts N               rollout prompts (64)",
       "  --images N                images per prompt (2)",
       "  --image-size PX           square image side, a multiple of 28 (448 = 256 merged tokens)",

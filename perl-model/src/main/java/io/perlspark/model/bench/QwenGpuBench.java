@@ -2,11 +2,14 @@ package io.perlspark.model.bench;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.perlspark.common.config.ConfigException;
 import io.perlspark.model.family.qwen25vl.Qwen25VlConfig;
 import io.perlspark.model.family.qwen25vl.Qwen25VlModel;
 import io.perlspark.model.family.qwen25vl.Qwen25VlPolicy;
+import io.perlspark.model.family.qwen25vl.Qwen25VlPrecision;
 import io.perlspark.model.family.qwen25vl.Qwen25VlRandomInit;
 import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.lora.LoraConfig;
@@ -68,7 +71,7 @@ public final class QwenGpuBench {
     BenchOptions opt;
     try {
       opt = BenchOptions.parse(args);
-      requireSupportedDtype(opt.dtype());
+      requireSupportedDtype(opt.dtype()); // a bad name stops before any model work
     } catch (BenchOptions.UsageException e) {
       err.println(e.getMessage());
       return 2;
@@ -81,20 +84,23 @@ public final class QwenGpuBench {
     }
   }
 
-  /**
-   * THE place to wire {@code model.dtype} (float32 | bfloat16 | float16) once the model supports
-   * it: until then the random-init model is float32 only, and anything else stops here.
-   */
-  static void requireSupportedDtype(String dtype) throws BenchOptions.UsageException {
-    if (!dtype.equals("float32")) {
-      throw new BenchOptions.UsageException("--dtype " + dtype + " is not supported yet: the"
-          + " Qwen2.5-VL model computes in float32 only in this build (model.dtype pending);"
-          + " use --dtype float32");
+  /** The {@code --dtype} name as a model type (float32 | bfloat16 | float16), checked up front. */
+  static DataType requireSupportedDtype(String dtype) throws BenchOptions.UsageException {
+    try {
+      return Qwen25VlPrecision.of(dtype);
+    } catch (IllegalArgumentException e) {
+      throw new BenchOptions.UsageException("--dtype " + e.getMessage());
     }
   }
 
   private int runAll() throws BenchOptions.UsageException {
     Device device = device();
+    DataType dtype = requireSupportedDtype(opt.dtype());
+    try {
+      Qwen25VlPrecision.requireSupported(dtype); // bfloat16 needs a JNI that maps it
+    } catch (ConfigException e) {
+      throw new BenchOptions.UsageException("--dtype " + opt.dtype() + ": " + e.getMessage());
+    }
     Qwen25VlConfig config = config(opt.config());
     Map<String, Object> head = line("setup");
     head.put("engine_version", Engines.engine().getVersion());
@@ -115,7 +121,7 @@ public final class QwenGpuBench {
       Qwen25VlModel model;
       try (PeakMemory mem = PeakMemory.start(device)) {
         model = Qwen25VlModel.random(config, initializerRange(opt.config()), opt.seed(), device,
-            lora, opt.seed() + 1);
+            dtype, lora, opt.seed() + 1);
         head.put("init_s", seconds(t0));
         head.put("base_parameters", model.parameterCount());
         head.put("lora_parameters", model.lora().parameterCount());

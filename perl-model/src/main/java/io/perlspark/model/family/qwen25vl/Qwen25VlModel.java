@@ -195,12 +195,31 @@ public final class Qwen25VlModel implements AutoCloseable {
    */
   public static Qwen25VlModel random(Qwen25VlConfig config, double initializerRange, long seed,
       Device device, LoraConfig lora, long loraSeed) {
+    return random(config, initializerRange, seed, device, DataType.FLOAT32, lora, loraSeed);
+  }
+
+  /**
+   * As {@link #random(Qwen25VlConfig, double, long, Device, LoraConfig, long)}, with the base
+   * weights in {@code dtype} (drawn in float32, then rounded once, as a checkpoint saved in that
+   * type would be); the engine must support the type ({@link Qwen25VlPrecision#requireSupported}).
+   */
+  public static Qwen25VlModel random(Qwen25VlConfig config, double initializerRange, long seed,
+      Device device, DataType dtype, LoraConfig lora, long loraSeed) {
     Engines.engine();
+    Qwen25VlPrecision.requireSupported(dtype);
     NDManager manager = NDManager.newBaseManager(device, Engines.ENGINE_NAME);
     manager.setName("Qwen25VlModel");
     try {
-      return new Qwen25VlModel(config, device, manager,
-          Qwen25VlRandomInit.arrays(config, initializerRange, seed, manager), lora, loraSeed);
+      LinkedHashMap<String, NDArray> arrays =
+          Qwen25VlRandomInit.arrays(config, initializerRange, seed, manager);
+      if (dtype != DataType.FLOAT32) {
+        for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+          NDArray f32 = e.getValue();
+          e.setValue(f32.toType(dtype, false)); // a different type: always a new array
+          f32.close();
+        }
+      }
+      return new Qwen25VlModel(config, device, manager, arrays, lora, loraSeed);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
