@@ -75,7 +75,12 @@ public record PolicyRuntime(ModelRecipe recipe, String device) implements Serial
    * the device Spark assigned to this task (or CPU).
    */
   public PolicyModel build() {
-    return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
+    return recipe.newModel(recipe.newTokenizer(), targetDevice());
+  }
+
+  /** The device {@link #build()} puts a model on, in this thread (task) now. */
+  public ai.djl.Device targetDevice() {
+    return Devices.choose(device, assignedGpu());
   }
 
   /**
