@@ -39,8 +39,10 @@ import java.util.SplittableRandom;
  * {@code Seeds.derive(seed, tag, i)}: the same seed gives the same A on every executor, and
  * adding modules at the end leaves the earlier ones unchanged.
  *
- * <p>{@link #setEnabled(boolean) Disabled}, {@link #apply} returns the base output: the KL
- * reference (the base policy) is the same model with adapters off, no second copy of the base.
+ * <p>There is no on/off switch: inference runs from several threads at once, and a shared switch
+ * flipped for the KL reference would change the policy under a concurrent call. The reference is
+ * a second set of adapters over the same base instead ({@code PolicyModel.newAdapterView}): with
+ * B = 0 it is the base exactly, without a second copy of the base weights.
  */
 public final class LoraAdapters implements AutoCloseable {
   /** Domain tag in the seed derivation, so LoRA's draws never coincide with other uses of a seed. */
@@ -72,7 +74,6 @@ public final class LoraAdapters implements AutoCloseable {
   private final List<Module> modules;
   private final List<Parameter> parameters;
   private final long parameterCount;
-  private volatile boolean enabled = true;
 
   private LoraAdapters(LoraConfig config, NDManager manager, Map<String, Pair> pairs) {
     this.config = config;
@@ -228,38 +229,17 @@ public final class LoraAdapters implements AutoCloseable {
     return pair(moduleName).b().getArray();
   }
 
-  public boolean enabled() {
-    return enabled;
-  }
-
   /**
-   * Off: {@link #apply} returns the base output (the reference policy). One switch for every
-   * thread: code that runs the policy and the reference at the same time in different threads
-   * (parallel inference) must use {@link #apply(String, NDArray, NDArray, boolean)} instead.
-   */
-  public void setEnabled(boolean on) {
-    this.enabled = on;
-  }
-
-  /**
-   * {@code baseOutput + scale * (x A^T) B^T} for the module, differentiable in A and B (and x);
-   * {@code baseOutput} itself when disabled. {@code x [..., in]}, {@code baseOutput [..., out]}.
-   * The result joins {@code baseOutput}'s manager; temporaries join {@code x}'s.
+   * {@code baseOutput + scale * (x A^T) B^T} for the module, differentiable in A and B (and x).
+   * {@code x [..., in]}, {@code baseOutput [..., out]}. The result joins {@code baseOutput}'s
+   * manager; temporaries join {@code x}'s.
    *
    * <p>Bitwise at initialisation: B = 0 makes the update exactly 0, and {@code y + 0 == y} for
    * every y except -0.0, which becomes +0.0 (equal as numbers); also through the float32 round
    * trip of a half-precision base output, which widens and narrows exactly.
    */
   public NDArray apply(String moduleName, NDArray x, NDArray baseOutput) {
-    return apply(moduleName, x, baseOutput, enabled);
-  }
-
-  /** As {@link #apply(String, NDArray, NDArray)}, with the switch given per call (thread-safe). */
-  public NDArray apply(String moduleName, NDArray x, NDArray baseOutput, boolean on) {
     Pair p = pair(moduleName);
-    if (!on) {
-      return baseOutput;
-    }
     // A half-precision base: as PEFT, x is cast to the adapters' type (float32), the update is
     // added to the widened base output and the sum cast back to the base output's type.
     NDArray a = p.a().getArray();
@@ -281,6 +261,11 @@ public final class LoraAdapters implements AutoCloseable {
       throw new IllegalArgumentException("no LoRA adapter for module " + moduleName);
     }
     return p;
+  }
+
+  /** Native bytes of A and B (float32). */
+  public long nativeBytes() {
+    return parameterCount * Float.BYTES;
   }
 
   /** Number of trainable values: sum of r * (in + out). */

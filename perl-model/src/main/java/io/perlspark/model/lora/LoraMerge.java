@@ -19,7 +19,7 @@ public final class LoraMerge {
   /**
    * The merged weight of {@code module}, float32 {@code [out, in]}, in {@code manager}. {@code
    * base} is the module's {@code W [out, in]} (any floating type; not modified). Computed without
-   * autograd; the adapters' enabled switch is ignored (this is the adapted weight).
+   * autograd.
    */
   public static NDArray merged(NDManager manager, NDArray base, LoraAdapters adapters,
       String module) {

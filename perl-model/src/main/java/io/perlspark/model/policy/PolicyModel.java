@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A vision-language policy: samples responses to interleaved multi-image prompts, scores given
@@ -98,6 +99,27 @@ public interface PolicyModel extends AutoCloseable {
   String describe();
 
   TextTokenizer tokenizer();
+
+  /**
+   * Native memory this model object holds for its parameters, in bytes (weights as stored, plus
+   * adapters); an adapter view ({@link #newAdapterView()}) counts only its own adapters, never the
+   * base it shares. The default assumes float32 parameters that all belong to this model.
+   */
+  default long nativeBytes() {
+    return parameterCount() * Float.BYTES;
+  }
+
+  /**
+   * A second model over the SAME base weights with adapters of its own (initialised as this
+   * model's fresh adapters; load others with {@link #loadParameters}), for a family that trains
+   * adapters on a frozen base; empty for a full-parameter model, whose parameters are its weights.
+   * The view's {@link #tokenizer()} is this model's. Closing the view frees only its adapters; the
+   * base's native memory is freed when this model AND every view of it are closed (whichever
+   * closes last), so neither can free weights under the other.
+   */
+  default Optional<PolicyModel> newAdapterView() {
+    return Optional.empty();
+  }
 
   /** Frees the parameters' native memory; the tokenizer is the caller's to close. */
   @Override

@@ -108,7 +108,12 @@ public record PolicyRuntime(ModelRecipe recipe, String device, boolean tf32)
    */
   public PolicyModel build() {
     Tf32.require(tf32, System.getenv()); // executors have their own environment
-    return recipe.newModel(recipe.newTokenizer(), Devices.choose(device, assignedGpu()));
+    return recipe.newModel(recipe.newTokenizer(), targetDevice());
+  }
+
+  /** The device {@link #build()} puts a model on, in this thread (task) now. */
+  public ai.djl.Device targetDevice() {
+    return Devices.choose(device, assignedGpu());
   }
 
   /**

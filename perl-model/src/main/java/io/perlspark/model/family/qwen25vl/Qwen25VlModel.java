@@ -68,6 +68,13 @@ public final class Qwen25VlModel implements AutoCloseable {
   private final Qwen25VlDecoder decoder;
   /** The LoRA adapters of a LoRA run, else null. */
   private final LoraAdapters lora;
+  /** The seed of {@link #lora}'s initial A, so that views start from the same adapters. */
+  private final long loraSeed;
+  /** The base weights' memory, shared with this model's adapter views (see {@link #newAdapterView}). */
+  private final SharedBase base;
+  /** Whether {@link #base} is another model's (this model is one of its adapter views). */
+  private final boolean view;
+  private boolean closed;
 
   /**
    * The linear modules whose outputs go through the adapter hook (so LoRA may adapt them): the
@@ -106,6 +113,7 @@ public final class Qwen25VlModel implements AutoCloseable {
     this.config = config;
     this.device = device;
     this.manager = manager;
+    this.loraSeed = loraSeed;
     this.parameters = new LinkedHashMap<>();
     long n = 0;
     for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
@@ -132,6 +140,112 @@ public final class Qwen25VlModel implements AutoCloseable {
     Qwen25VlOps.Adapter adapter = lora == null ? Qwen25VlOps.Adapter.NONE : this::adapt;
     this.vision = new Qwen25VlVisionTower(config.vision(), this::w, adapter);
     this.decoder = new Qwen25VlDecoder(config, this::w, adapter);
+    this.base = new SharedBase(manager, baseBytes(ordered));
+    this.view = false;
+  }
+
+  // ------------------------------------------------------------------ shared base, adapter views
+
+  /**
+   * The base weights' native memory and how many models hold it (the model that loaded it and its
+   * live adapter views). Ownership rule: every holder releases once on close; the last release
+   * frees the weights, so closing the loader while a view still computes frees nothing under it.
+   */
+  private static final class SharedBase {
+    private final NDManager manager;
+    private final long bytes;
+    private int holders = 1;
+
+    SharedBase(NDManager manager, long bytes) {
+      this.manager = manager;
+      this.bytes = bytes;
+    }
+
+    synchronized void retain() {
+      if (holders == 0) {
+        throw new IllegalStateException("the base weights are already freed");
+      }
+      holders++;
+    }
+
+    synchronized void release() {
+      if (--holders == 0) {
+        manager.close();
+      }
+    }
+
+    synchronized boolean freed() {
+      return holders == 0;
+    }
+  }
+
+  private static long baseBytes(List<Parameter> parameters) {
+    long bytes = 0;
+    for (Parameter p : parameters) {
+      NDArray a = p.getArray();
+      bytes += a.size() * a.getDataType().getNumOfBytes();
+    }
+    return bytes;
+  }
+
+  /** A view: {@code owner}'s base weights (shared, not copied) with adapters of its own. */
+  private Qwen25VlModel(Qwen25VlModel owner, LoraAdapters adapters) {
+    this.config = owner.config;
+    this.device = owner.device;
+    this.manager = owner.manager;
+    this.parameters = owner.parameters;
+    this.ordered = owner.ordered;
+    this.parameterCount = owner.parameterCount;
+    this.lora = adapters;
+    this.loraSeed = owner.loraSeed;
+    this.base = owner.base;
+    this.view = true;
+    this.vision = new Qwen25VlVisionTower(config.vision(), this::w, this::adapt);
+    this.decoder = new Qwen25VlDecoder(config, this::w, this::adapt);
+  }
+
+  /**
+   * A model over this model's base weights (the same arrays, no copy) with fresh adapters of its
+   * own (this model's initial ones: B = 0, so it is the base exactly until others are loaded).
+   * Closing it frees its adapters; the base stays until this model and every view are closed.
+   *
+   * @throws IllegalStateException for a model without adapters (nothing to tell views apart), or
+   *     when the base is already freed
+   */
+  public synchronized Qwen25VlModel newAdapterView() {
+    if (lora == null) {
+      throw new IllegalStateException("only a model with LoRA adapters has adapter views");
+    }
+    if (closed) {
+      throw new IllegalStateException("this model is closed");
+    }
+    base.retain();
+    try {
+      return new Qwen25VlModel(this,
+          LoraAdapters.create(lora.config(), lora.modules(), loraSeed, device));
+    } catch (RuntimeException e) {
+      base.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Native bytes this model object accounts for: the base weights plus its adapters for the model
+   * that loaded them, only its adapters for a view.
+   */
+  public long nativeBytes() {
+    long adapters = lora == null ? 0 : lora.nativeBytes();
+    return isView() ? adapters : base.bytes + adapters;
+  }
+
+  /** Whether this model shares another model's base ({@link #newAdapterView}). */
+  public boolean isView() {
+    return view;
+  }
+
+  /** Whether the base weights are freed (this model and all its views closed); for tests. */
+  public boolean baseFreed() {
+    return base.freed();
   }
 
   private NDArray adapt(String module, NDArray x, NDArray base) {
@@ -713,12 +827,20 @@ public final class Qwen25VlModel implements AutoCloseable {
     return out;
   }
 
+  /** Frees the adapters; the base weights go with the last of this model and its views. */
   @Override
-  public void close() {
-    if (lora != null) {
-      lora.close();
+  public synchronized void close() {
+    if (closed) {
+      return; // a second close must not release the shared base twice
     }
-    manager.close();
+    closed = true;
+    try {
+      if (lora != null) {
+        lora.close();
+      }
+    } finally {
+      base.release();
+    }
   }
 
   @Override

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A {@link Qwen25VlModel} as the jobs' {@link PolicyModel}.
@@ -470,6 +471,25 @@ public final class Qwen25VlPolicy implements PolicyModel {
   @Override
   public TextTokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /** {@inheritDoc} Base weights plus adapters; a view's adapters only. */
+  @Override
+  public long nativeBytes() {
+    return model.nativeBytes();
+  }
+
+  /**
+   * {@inheritDoc} For a LoRA model: {@link Qwen25VlModel#newAdapterView} with this policy's
+   * tokenizer and bounds; empty for a full fine-tune (its parameters are the weights).
+   */
+  @Override
+  public Optional<PolicyModel> newAdapterView() {
+    if (model.lora() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Qwen25VlPolicy(model.newAdapterView(), tokenizer, maxSequenceLength,
+        origin));
   }
 
   @Override

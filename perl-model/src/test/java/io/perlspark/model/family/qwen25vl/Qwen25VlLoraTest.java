@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A LoRA run of the Qwen2.5-VL family on the tiny fixture checkpoint: at step 0 the policy is the
  * base bit for bit, only the adapters are trainable (and are what the bytes hold), gradients reach
- * A and B but not the base, bytes round-trip, and changed adapters change the scores until they
- * are switched off.
+ * A and B but not the base, bytes round-trip, and changed adapters change the scores; an adapter
+ * view shares the base weights (no copy) with adapters of its own, and the base is freed only
+ * with the last of its holders.
  */
 class Qwen25VlLoraTest {
   static final int RANK = 4;
@@ -195,7 +196,7 @@ class Qwen25VlLoraTest {
   }
 
   @Test
-  void bytesRoundTripAndChangedAdaptersChangeTheScoresUntilSwitchedOff() {
+  void bytesRoundTripAndChangedAdaptersChangeTheScoresButNotAViewsOnes() {
     try (Qwen25VlPolicy p = (Qwen25VlPolicy) loraRecipe.newModel(tokenizer, Device.cpu());
         Qwen25VlPolicy q = (Qwen25VlPolicy) loraRecipe.newModel(tokenizer, Device.cpu())) {
       float[] v = new float[Math.toIntExact(p.parameterCount())];
@@ -215,16 +216,53 @@ class Qwen25VlLoraTest {
       float[] baseScores = scores(base);
       assertFalse(Arrays.equals(baseScores, adapted), "adapters changed nothing");
       assertArrayEquals(scores(p), adapted, "same adapters, same scores");
-      q.model().lora().setEnabled(false);
-      try {
-        assertArrayEquals(baseScores, scores(q), "adapters off: the base");
-      } finally {
-        q.model().lora().setEnabled(true);
+      try (Qwen25VlPolicy reference = (Qwen25VlPolicy) q.newAdapterView().orElseThrow()) {
+        assertArrayEquals(baseScores, scores(reference), "a fresh view over q's base: the base");
+        assertArrayEquals(adapted, scores(q), "the view's adapters are its own, q keeps its own");
       }
       assertThrows(IllegalArgumentException.class, () -> q.loadParameters(base.parametersToBytes()));
       assertArrayEquals(bytes, q.parametersToBytes(), "refused bytes leave the adapters");
       assertNotEquals(0, bytes.length);
     }
+  }
+
+  @Test
+  void aViewSharesTheBaseArraysAndOutlivesTheModelThatLoadedThem() {
+    assertTrue(base.newAdapterView().isEmpty(), "a full fine-tune has no adapter views");
+    Qwen25VlPolicy owner = (Qwen25VlPolicy) loraRecipe.newModel(tokenizer, Device.cpu());
+    Qwen25VlPolicy view = (Qwen25VlPolicy) owner.newAdapterView().orElseThrow();
+    try {
+      assertTrue(view.model().isView());
+      assertFalse(owner.model().isView());
+      for (int i = 0; i < owner.model().parameters().size(); i++) {
+        assertTrue(owner.model().parameters().get(i).getArray()
+            == view.model().parameters().get(i).getArray(), "the same base array, not a copy");
+      }
+      long adapterBytes = 4L * owner.parameterCount();
+      assertEquals(adapterBytes, view.nativeBytes(), "a view counts only its adapters");
+      assertEquals(4L * owner.model().parameterCount() + adapterBytes, owner.nativeBytes());
+      assertTrue(owner.model().lora().parameters().get(0).getArray()
+          != view.model().lora().parameters().get(0).getArray(), "adapters of its own");
+      float[] v = new float[Math.toIntExact(view.parameterCount())];
+      SplittableRandom rng = new SplittableRandom(9);
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) (rng.nextGaussian() * 0.05);
+      }
+      view.setFlatParameters(v);
+      float[] adapted = scores(view);
+      assertArrayEquals(scores(base), scores(owner), "the owner's adapters are untouched");
+
+      owner.close();
+      assertFalse(view.model().baseFreed(), "the loader closed, a view still holds the base");
+      assertArrayEquals(adapted, scores(view), "the view still computes on the intact base");
+      owner.close(); // a second close releases nothing more
+      assertFalse(view.model().baseFreed());
+      assertThrows(IllegalStateException.class, owner::newAdapterView, "closed: no new views");
+    } finally {
+      view.close();
+      owner.close();
+    }
+    assertTrue(view.model().baseFreed(), "the last holder freed the base");
   }
 
   @Test
