@@ -76,9 +76,20 @@ class QwenGpuBenchTest {
   }
 
   @Test
+  void float16RunKeepsLoraAndItsUpdateInFloat32() {
+    Run r = run("--config", "tiny", "--device", "cpu", "--dtype", "float16", "--prompts", "2",
+        "--new-tokens", "3", "--image-size", "56", "--text-tokens", "8", "--update-seqs", "2",
+        "--phases", "generate,update");
+    assertEquals(0, r.rc(), r.out() + r.err());
+    assertTrue(r.out().contains("\"dtype\":\"float16\""), r.out());
+    assertFalse(r.out().contains("\"error\""), r.out());
+  }
+
+  @Test
   void usageMistakesAreOneLineWithExitCode2() {
     for (String[] args : List.of(
         new String[] {"--dtype", "bfloat16"},
+        new String[] {"--dtype", "float64"},
         new String[] {"--image-size", "50"},
         new String[] {"--prompts", "0"},
         new String[] {"--phases", "generate,fly"},
@@ -91,7 +102,9 @@ class QwenGpuBenchTest {
       assertFalse(r.err().contains("Exception"), r.err());
       assertEquals("", r.out());
     }
-    assertTrue(run("--dtype", "float16").err().contains("model.dtype"));
+    assertTrue(run("--dtype", "float64").err().contains("float16"));
+    assertTrue(run("--dtype", "bfloat16").err().contains("deploy/gpu/build-jni.sh"),
+        "upstream DJL maps no bfloat16: the bench says where to get a JNI that does");
     assertTrue(run("--device", "gpu").err().contains("deploy/gpu/build-jni.sh"));
   }
 
