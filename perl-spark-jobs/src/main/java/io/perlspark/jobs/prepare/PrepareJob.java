@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.perlspark.common.data.RejectReason;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.spark.AtomicOutput;
 import io.perlspark.jobs.spark.RowValues;

@@ -176,7 +176,7 @@ public final class PerlTrainer {
       cursor.restore(cursorState);
     }
     if (cursor.remainingThisStep() < cfg.trainer().promptBatch()) {
-      throw new io.perlspark.jobs.cli.PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
+      throw new io.perlspark.jobs.PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
           + cursor.remainingThisStep() + " prompts, fewer than trainer.promptBatch = " + cfg.trainer().promptBatch());
     }
     FilterConfig filter = stage.effectiveFilter(cfg);
@@ -490,7 +490,7 @@ public final class PerlTrainer {
     } catch (CheckpointException e) {
       newest = e.getMessage();
     }
-    throw new io.perlspark.jobs.cli.PerlUserException("--resume auto: none of the " + steps.size() + " checkpoint"
+    throw new io.perlspark.jobs.PerlUserException("--resume auto: none of the " + steps.size() + " checkpoint"
         + (steps.size() == 1 ? "" : "s") + " in " + store.base() + " verifies (newest: " + newest
         + "). Move the damaged ones away, or start over with --resume never");
   }

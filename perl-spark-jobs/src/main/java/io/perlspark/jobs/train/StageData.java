@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import io.perlspark.common.config.DataSource;
 import io.perlspark.common.config.StageConfig;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.common.permute.PermutationEligibility;

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.cli.PerlCli;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.io.PrintWriter;
