@@ -94,7 +94,7 @@ final class StageData implements AutoCloseable {
       df = df.select(SampleSchema.columns());
       List<String> sourceIds = new ArrayList<>();
       for (Row r : df.select("id").orderBy("id").collectAsList()) {
-        String id = r.getString(0);
+        String id = r.getAs("id");
         if (!seen.add(id)) {
           throw new PerlUserException("stage " + stage.name() + ": prompt id '" + id + "' appears twice in its data ("
               + d.path() + "); ids must be unique across a stage's sources");
