@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** perl-common is pure Java: neither Spark nor DJL may reach its classpath (DESIGN.md §3). */
+/** perl-common is pure Java: neither Spark nor DJL may reach its classpath (docs/ARCHITECTURE.md "Modules"). */
 class ModuleBoundaryTest {
   @Test
   void sparkIsNotOnTheClasspath() {

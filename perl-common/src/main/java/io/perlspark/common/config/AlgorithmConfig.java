@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * The GRPO objective (DESIGN.md §2).
+ * The GRPO objective (docs/ARCHITECTURE.md "GRPO as implemented").
  *
  * @param advantage {@code grpo} (r - mean) / (std + 1e-6), or {@code drgrpo} r - mean (no std
  *     scaling)

@@ -3,7 +3,7 @@ package io.perlspark.common.config;
 import java.io.Serializable;
 
 /**
- * Rollout filtering (DESIGN.md §1): offline by difficulty before RL, online by group variance
+ * Rollout filtering (docs/ARCHITECTURE.md "The method"): offline by difficulty before RL, online by group variance
  * during RL.
  */
 public record FilterConfig(OnlineFilterConfig online, OfflineFilterConfig offline)

@@ -8,7 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Image-order permutation (DESIGN.md §1): each multi-image prompt gets {@code copies} permuted
+ * Image-order permutation (docs/ARCHITECTURE.md "The method"): each multi-image prompt gets {@code copies} permuted
  * copies with probability p(step); the original and its copies form one GRPO group.
  *
  * @param enabled whether to permute at all

@@ -1,7 +1,7 @@
 package io.perlspark.common.rl;
 
 /**
- * GRPO group-relative advantages (DESIGN.md §2): {@code A_i = (r_i − mean) / (std + 1e-6)} with
+ * GRPO group-relative advantages (docs/ARCHITECTURE.md "GRPO as implemented"): {@code A_i = (r_i − mean) / (std + 1e-6)} with
  * the unbiased std, or {@code r_i − mean} without std scaling (Dr. GRPO). Double precision
  * throughout; a group of equal rewards, or of one response, gets advantages of exactly 0.
  */
@@ -20,7 +20,7 @@ public final class GroupAdvantages {
   public static double[] compute(double[] rewards, boolean scaleByStd) {
     Moments.requireValid(rewards, "rewards");
     double[] adv = new double[rewards.length];
-    // A single response has no group to compare with; verl would use A = r, we use 0 (DESIGN §2).
+    // A single response has no group to compare with; verl would use A = r, we use 0 (docs/ARCHITECTURE.md "GRPO as implemented").
     if (rewards.length == 1 || Moments.allEqual(rewards)) {
       return adv;
     }

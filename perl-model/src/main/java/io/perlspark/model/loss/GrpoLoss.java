@@ -12,7 +12,7 @@ import io.perlspark.model.policy.Constants;
 import java.util.Objects;
 
 /**
- * The GRPO policy loss of DESIGN §2 (verl's semantics): clipped importance ratio with optional dual
+ * The GRPO policy loss of docs/ARCHITECTURE.md "GRPO as implemented" (verl's semantics): clipped importance ratio with optional dual
  * clip for negative advantages, optional KL penalty to a frozen reference, and an aggregation whose
  * normaliser is passed in explicitly so that gradient accumulation over micro-batches (and
  * executors) is exactly the gradient of one big batch.

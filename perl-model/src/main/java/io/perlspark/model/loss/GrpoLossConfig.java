@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * Settings of the GRPO policy loss (DESIGN §2).
+ * Settings of the GRPO policy loss (docs/ARCHITECTURE.md "GRPO as implemented").
  *
  * @param clipLow ε_low: the ratio is clipped below at {@code 1 − clipLow}; in [0, 1)
  * @param clipHigh ε_high: the ratio is clipped above at {@code 1 + clipHigh}; ≥ 0

@@ -40,7 +40,7 @@ public final class GradientWorker {
   private GradientWorker() {}
 
   /**
-   * GRPO gradients (DESIGN §2) of {@code examples}.
+   * GRPO gradients (docs/ARCHITECTURE.md "GRPO as implemented") of {@code examples}.
    *
    * @param normaliser the mini-batch's global normaliser for {@code cfg.aggregation()} (see {@link
    *     #normaliser(List, Aggregation)}), at least this share's own count

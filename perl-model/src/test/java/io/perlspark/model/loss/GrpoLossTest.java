@@ -82,7 +82,7 @@ class GrpoLossTest {
     return r;
   }
 
-  /** The reference: DESIGN §2 written out token by token in double, independent of the DJL code. */
+  /** The reference: docs/ARCHITECTURE.md "GRPO as implemented" written out token by token in double, independent of the DJL code. */
   record Expected(double loss, double pgSum, double klSum, long clip, long dual, double ratioSum, long tokens, long seqs) {}
 
   static Expected reference(

@@ -207,9 +207,8 @@ public final class ModelBench {
     int miniBatches = 2;
     int steps = quick ? 2 : 6;
     GrpoLossConfig cfg = GrpoLossConfig.defaults();
-    DriverOptimizer optimizer =
-        new DriverOptimizer(
-            model.flatParameters(), new AdamW(0.9, 0.999, 1e-8, 0.01), LrSchedule.constant(3e-4), 1.0);
+    PolicyUpdater updater =
+        PolicyUpdater.create(model, new AdamW(0.9, 0.999, 1e-8, 0.01), LrSchedule.constant(3e-4), 1.0);
     float[] start = model.flatParameters();
     double[] gen = new double[steps];
     double[] ref = new double[steps];
@@ -263,8 +262,7 @@ public final class ModelBench {
         long a = System.nanoTime();
         GradientResult r = GradientWorker.grpoGradients(model, part, cfg, normaliser, micro, 1f);
         long b = System.nanoTime();
-        StepReport report = optimizer.step(r.gradient());
-        model.setFlatParameters(optimizer.params());
+        StepReport report = updater.apply(r.gradient());
         long c = System.nanoTime();
         grad[s] += (b - a) / 1e9;
         opt[s] += (c - b) / 1e9;

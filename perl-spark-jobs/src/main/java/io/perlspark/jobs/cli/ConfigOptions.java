@@ -2,6 +2,7 @@ package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
+import io.perlspark.jobs.PerlUserException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,7 @@
 package io.perlspark.jobs.cli;
 
 import io.perlspark.common.synth.SynthOptions;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.demo.DemoPipeline;
 import io.perlspark.jobs.spark.SparkSessions;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.common.eval.EvalReport;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.eval.Evaluator;
 import io.perlspark.jobs.report.Charts;

@@ -1,6 +1,7 @@
 package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.PerlConfig;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.filter.DifficultyFilterJob;
 import io.perlspark.jobs.rollout.PolicyRuntime;

@@ -1,5 +1,6 @@
 package io.perlspark.jobs.cli;
 
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.model.family.InitRequest;
 import io.perlspark.model.family.ModelFamilies;
 import io.perlspark.model.family.ModelFamily;

@@ -3,6 +3,7 @@ package io.perlspark.jobs.cli;
 import io.perlspark.common.permute.DecaySchedule;
 import io.perlspark.common.permute.Permuter;
 import io.perlspark.common.permute.SlotSelection;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.permute.PermutationTransform;
 import io.perlspark.jobs.spark.AtomicOutput;
 import io.perlspark.jobs.spark.SparkSessions;

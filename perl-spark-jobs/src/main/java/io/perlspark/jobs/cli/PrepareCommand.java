@@ -1,6 +1,7 @@
 package io.perlspark.jobs.cli;
 
 import io.perlspark.common.data.ValidationLimits;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.prepare.ColumnMapping;
 import io.perlspark.jobs.prepare.IdFrom;
 import io.perlspark.jobs.prepare.IncrementalSummary;

@@ -1,5 +1,6 @@
 package io.perlspark.jobs.cli;
 
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.sweep.SweepRunner;
 import io.perlspark.jobs.sweep.SweepSpec;

@@ -1,6 +1,7 @@
 package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.PerlConfig;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.train.PerlTrainer;
 import io.perlspark.jobs.train.Preflight;

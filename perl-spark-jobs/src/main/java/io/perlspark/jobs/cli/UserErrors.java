@@ -1,6 +1,7 @@
 package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.ConfigException;
+import io.perlspark.jobs.PerlUserException;
 import picocli.CommandLine;
 
 /**

@@ -75,12 +75,19 @@ public final class SampleSchema {
         answerPosition);
   }
 
+  /** A field of an image struct by name; rows built in memory (see {@link #toRow}) carry no schema and follow {@link #IMAGE}. */
+  private static int imageField(Row img, String name) {
+    return (img.schema() != null ? img.schema() : IMAGE).fieldIndex(name);
+  }
+
   public static Sample fromRow(Row r) {
     List<Row> imageRows = r.getList(r.fieldIndex("images"));
     List<ImageRef> images = new ArrayList<>(imageRows.size());
     for (Row img : imageRows) {
-      byte[] bytes = img.isNullAt(0) ? null : (byte[]) img.get(0);
-      String path = img.isNullAt(1) ? null : img.getString(1);
+      int bytesAt = imageField(img, "bytes");
+      int pathAt = imageField(img, "path");
+      byte[] bytes = img.isNullAt(bytesAt) ? null : (byte[]) img.get(bytesAt);
+      String path = img.isNullAt(pathAt) ? null : img.getString(pathAt);
       images.add(ImageRef.of(bytes, path));
     }
     return new Sample(

@@ -33,7 +33,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * {@code perl filter}: the offline difficulty filter (DESIGN.md §1). The policy answers every prompt
+ * {@code perl filter}: the offline difficulty filter (docs/ARCHITECTURE.md "The method"). The policy answers every prompt
  * m times; prompts whose pass rate lies outside the configured band (by default: answered always or
  * never) are removed. Writes the kept prompts ({@code data/}), every prompt's pass rate
  * ({@code pass_rates/}) and a summary.

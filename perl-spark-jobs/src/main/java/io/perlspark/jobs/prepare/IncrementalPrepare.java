@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

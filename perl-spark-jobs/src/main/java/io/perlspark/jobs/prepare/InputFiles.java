@@ -1,6 +1,6 @@
 package io.perlspark.jobs.prepare;
 
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.perlspark.common.data.RejectReason;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.spark.AtomicOutput;
 import io.perlspark.jobs.spark.RowValues;
@@ -46,7 +46,7 @@ import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * {@code perl prepare}: reads HF / EasyR1 / verl-style Parquet or JSONL + an image root, validates
- * every row (DESIGN.md §5), embeds and checks the images, and writes canonical sharded Parquet plus a
+ * every row (docs/ARCHITECTURE.md "Data"), embeds and checks the images, and writes canonical sharded Parquet plus a
  * rejects table with each bad row's file, row and reason. Nothing is dropped silently: read = kept +
  * rejected. The output folder appears all at once (staged, then renamed). Inputs are listed up front
  * ({@link InputFiles}); a missing input or a file that is not Parquet at all stops the run with a
@@ -195,7 +195,7 @@ public final class PrepareJob {
     try {
       List<Row> broken = all.filter(col("_file_error").isNotNull()).select("_file_error").limit(1).collectAsList();
       if (!broken.isEmpty()) {
-        throw new PerlUserException(broken.get(0).getString(0) + "; nothing was written");
+        throw new PerlUserException(broken.get(0).<String>getAs("_file_error") + "; nothing was written");
       }
       Dataset<Row> valid = all.filter(col("_reason").isNull());
       Dataset<Row> rejects = all.filter(col("_reason").isNotNull()).select(
@@ -247,7 +247,7 @@ public final class PrepareJob {
       long read = all.count();
       Map<String, Long> byReason = new TreeMap<>();
       for (Row r : spark.read().parquet(rejectsPath).groupBy("reason").count().collectAsList()) {
-        byReason.put(r.getString(0), r.getLong(1));
+        byReason.put(r.getAs("reason"), r.<Long>getAs("count"));
       }
       long keptCount = spark.read().parquet(dataPath).count();
       ranked.unpersist();

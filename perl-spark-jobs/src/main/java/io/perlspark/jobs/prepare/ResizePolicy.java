@@ -1,6 +1,6 @@
 package io.perlspark.jobs.prepare;
 
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;

@@ -1,6 +1,6 @@
 package io.perlspark.jobs.spark;
 
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

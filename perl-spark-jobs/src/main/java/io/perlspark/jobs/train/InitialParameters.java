@@ -1,6 +1,6 @@
 package io.perlspark.jobs.train;
 
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;

@@ -1,7 +1,5 @@
 package io.perlspark.jobs.train;
 
-import static org.apache.spark.sql.functions.col;
-
 import io.perlspark.common.Seeds;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.FilterConfig;
@@ -10,13 +8,10 @@ import io.perlspark.common.config.RolloutConfig;
 import io.perlspark.common.config.StageConfig;
 import io.perlspark.common.permute.Permuter;
 import io.perlspark.common.rl.AdvantageEstimator;
-import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.common.rl.GroupAdvantages;
-import io.perlspark.common.rl.GroupFilter;
-import io.perlspark.jobs.permute.PermutationTransform;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.rollout.ExecutorPolicies;
 import io.perlspark.jobs.rollout.PolicyRuntime;
-import io.perlspark.jobs.rollout.RolloutSchema;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;
@@ -24,10 +19,9 @@ import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.PolicyModel;
-import io.perlspark.model.train.DriverOptimizer;
 import io.perlspark.model.train.GradientResult;
 import io.perlspark.model.train.GradientWorker;
-import io.perlspark.model.train.StepReport;
+import io.perlspark.model.train.PolicyUpdater;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -39,29 +33,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import me.tongfei.progressbar.ProgressBar;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PeRL training loop (DESIGN.md §4), driver-coordinated. One step reads top to bottom:
+ * The PeRL training loop, driver-coordinated (docs/ARCHITECTURE.md "One training step"). One step
+ * ({@link #step}) reads in the order of verl's {@code fit()}:
  *
  * <ol>
  *   <li>draw prompts (seeded cursor) and expand each into itself + k permuted copies (one group);
  *   <li>roll out n responses per copy on executors with the broadcast policy, score rewards there;
- *   <li>drop zero-variance groups and refill from more prompts (DAPO dynamic sampling);
+ *   <li>drop zero-variance groups and refill from more prompts (DAPO dynamic sampling) — steps 1–3
+ *       are {@link RolloutRounds};
  *   <li>GRPO advantages per group;
- *   <li>per mini-batch: gradients on executors, summed on the driver, clipped, AdamW, broadcast;
- *   <li>metrics, checkpoint, validation.
+ *   <li>per mini-batch: gradients on executors, summed on the driver, then {@code PolicyUpdater};
+ *   <li>metrics; then checkpoint and validation in {@link #runStage}.
  * </ol>
  *
  * Every random choice is seeded from (run seed, step, sample id, copy, index), and the driver's whole
@@ -103,7 +94,8 @@ public final class PerlTrainer {
   // The driver's state: everything a checkpoint holds.
   private PolicyModel policy;
   private AdamW adamW;
-  private DriverOptimizer optimizer;
+  /** The one update path (clip, AdamW, write back), over the policy's parameters. */
+  private PolicyUpdater updater;
   private long globalStep;
   private int stageIndex;
   private long stageStep;
@@ -133,8 +125,7 @@ public final class PerlTrainer {
     policy = runtime.build();
     policy.loadParameters(initial);
     adamW = new AdamW(cfg.trainer().beta1(), cfg.trainer().beta2(), cfg.trainer().eps(), cfg.trainer().weightDecay());
-    optimizer = new DriverOptimizer(policy.flatParameters(), adamW, Pieces.schedule(cfg.trainer(), totalSteps),
-        cfg.trainer().gradClip());
+    updater = PolicyUpdater.create(policy, adamW, Pieces.schedule(cfg.trainer(), totalSteps), cfg.trainer().gradClip());
     Broadcast<byte[]> reference = cfg.algorithm().klCoef() > 0 ? jsc.broadcast(initial) : null;
 
     try (CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), jsc.hadoopConfiguration())) {
@@ -169,23 +160,23 @@ public final class PerlTrainer {
     long steps = stageSteps(stage);
     Permuter permuter = Pieces.permuter(stage.effectivePermutation(cfg), cfg.run().seed(), stageIndex);
     StageData data = StageData.load(spark, stage, partitions, permuter.config().slots());
-    warnIfPermutationCannotApply(stage, data.eligibility(), permuter);
-    PromptCursor cursor = new PromptCursor(Seeds.derive(cfg.run().seed(), 0xc0_0000L + stageIndex), data.ids(),
-        data.weights());
-    if (cursorState != null) {
-      cursor.restore(cursorState);
-    }
-    if (cursor.remainingThisStep() < cfg.trainer().promptBatch()) {
-      throw new io.perlspark.jobs.cli.PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
-          + cursor.remainingThisStep() + " prompts, fewer than trainer.promptBatch = " + cfg.trainer().promptBatch());
-    }
-    FilterConfig filter = stage.effectiveFilter(cfg);
-    GroupFilter groupFilter = Pieces.onlineFilter(filter.online());
-    int maxRounds = filter.online().enabled() ? filter.online().maxFillAttempts() : 1;
-    RolloutConfig rollout = stage.effectiveRollout(cfg);
     try {
+      warnIfPermutationCannotApply(stage, data.eligibility(), permuter);
+      PromptCursor cursor = new PromptCursor(Seeds.derive(cfg.run().seed(), 0xc0_0000L + stageIndex), data.ids(),
+          data.weights());
+      if (cursorState != null) {
+        cursor.restore(cursorState);
+      }
+      if (cursor.remainingThisStep() < cfg.trainer().promptBatch()) {
+        throw new PerlUserException("stages[" + stageIndex + "] (" + stage.name() + ") has "
+            + cursor.remainingThisStep() + " prompts, fewer than trainer.promptBatch = " + cfg.trainer().promptBatch());
+      }
+      FilterConfig filter = stage.effectiveFilter(cfg);
+      int maxRounds = filter.online().enabled() ? filter.online().maxFillAttempts() : 1;
+      StageRun run = new StageRun(stage, data, cursor, permuter, Pieces.onlineFilter(filter.online()), maxRounds,
+          stage.effectiveRollout(cfg), steps);
       while (stageStep < steps) {
-        Map<String, Object> m = step(stage, data, cursor, permuter, groupFilter, maxRounds, rollout, reference, steps);
+        Map<String, Object> m = step(run, reference);
         cursorState = cursor.state();
         globalStep++;
         stageStep++;
@@ -194,7 +185,7 @@ public final class PerlTrainer {
           long t0 = System.nanoTime();
           Map<String, Object> val = options.validation().run(globalStep, policy.parametersToBytes());
           val.forEach((k, v) -> m.put("val/" + k, v));
-          m.put("t_validation", seconds(t0));
+          m.put("t_validation", StepTimings.secondsSince(t0));
         }
         metrics.write(m);
         bar.stepTo(globalStep);
@@ -208,72 +199,49 @@ public final class PerlTrainer {
     }
   }
 
-  /** One training step; returns its metrics. */
-  private Map<String, Object> step(StageConfig stage, StageData data, PromptCursor cursor, Permuter permuter,
-      GroupFilter groupFilter, int maxRounds, RolloutConfig rollout, Broadcast<byte[]> reference, long stageSteps) {
-    long tStep = System.nanoTime();
-    Timers t = new Timers();
+  /**
+   * One training step, in verl's {@code fit()} order: draw → permute → roll out → filter/refill
+   * (one {@link RolloutRounds}) → advantages → update → metrics. Each phase is timed by {@link
+   * StepTimings}; the step's broadcasts and cached rollouts are released when it ends, also when it
+   * fails.
+   */
+  private Map<String, Object> step(StageRun run, Broadcast<byte[]> reference) {
+    StepTimings timings = new StepTimings();
     LongAccumulator rolloutCompute = jsc.sc().longAccumulator("rollout compute ns");
     LongAccumulator gradientCompute = jsc.sc().longAccumulator("gradient compute ns");
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("step", globalStep + 1);
-    m.put("stage", stage.name());
-
-    // 1. The policy the rollouts sample from, broadcast once per step.
-    long t0 = System.nanoTime();
-    Broadcast<byte[]> theta = jsc.broadcast(policy.parametersToBytes());
-    String thetaVersion = "step" + globalStep;
-    t.add("broadcast", t0);
-    RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, role, thetaVersion, theta, "reference", reference,
-        rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(), cfg.run().seed(),
-        globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce(), rolloutCompute));
-    PermutationTransform permute = new PermutationTransform(permuter);
-
-    // 2-3. Draw prompts, permute, roll out, score; drop zero-variance groups and refill. The
-    // prompts keep the stage data's partitioning (no shuffle); each round's rollouts stay cached
-    // for the update.
-    List<Dataset<Row>> rounds = new ArrayList<>();
-    int[] drawnKept = {0, 0};
-    int[] eligibleCopies = {0, 0};
-    cursor.startStep();
-    BatchFiller.FillResult<GroupHandle> fill = BatchFiller.fill(cfg.trainer().promptBatch(), maxRounds, (round, wanted) -> {
-      long tp = System.nanoTime();
-      // A refill round over-draws by the keep rate seen so far, so one refill usually suffices.
-      int draw = Math.min(cursor.remainingThisStep(), round == 0 ? wanted
-          : (int) Math.ceil(wanted / Math.max(0.25, drawnKept[1] / (double) Math.max(1, drawnKept[0]))));
-      if (draw == 0) {
-        return List.of(); // every prompt of the stage was drawn in this step
-      }
-      List<String> drawn = cursor.next(draw);
-      drawn.forEach(id -> eligibleCopies[0] += data.eligibility().permutable().contains(id) ? 1 : 0);
-      Dataset<Row> permuted = permute.transform(spark, data.select(drawn), stageStep, stageSteps);
-      t.add("permute", tp);
-      long tr = System.nanoTime();
-      JavaRDD<Row> rows = permuted.javaRDD().mapPartitions(worker::apply);
-      Dataset<Row> rollouts = spark.createDataFrame(rows, RolloutSchema.SCHEMA).persist(StorageLevel.MEMORY_ONLY());
-      List<Row> infoRows = rollouts.select(RolloutInfo.COLUMNS[0], java.util.Arrays.copyOfRange(RolloutInfo.COLUMNS, 1,
-          RolloutInfo.COLUMNS.length)).collectAsList();
-      rounds.add(rollouts);
-      t.add("rollout", tr);
-      long tf = System.nanoTime();
-      List<GroupHandle> groups = groups(infoRows, round);
-      drawnKept[0] += groups.size();
-      eligibleCopies[1] += permutedCopies(groups);
-      for (GroupHandle g : groups) {
-        drawnKept[1] += groupFilter.decide(g.stats()).kept() ? 1 : 0;
-      }
-      t.add("filter", tf);
-      return groups;
-    }, h -> groupFilter.decide(h.stats()));
-    long tf = System.nanoTime();
-    List<GroupHandle> kept = new ArrayList<>(fill.kept());
-    kept.sort((a, b) -> a.groupId().compareTo(b.groupId()));
-    JavaRDD<Row> train = rounds.get(0).javaRDD();
-    for (int i = 1; i < rounds.size(); i++) {
-      train = train.union(rounds.get(i).javaRDD());
+    RolloutRounds.Batch batch;
+    UpdateStats updates;
+    try (StepResources resources = new StepResources(jsc)) {
+      // The policy the rollouts sample from, broadcast once per step.
+      Broadcast<byte[]> theta = timings.time("broadcast", () -> resources.broadcast(policy.parametersToBytes()));
+      String thetaVersion = "step" + globalStep;
+      RolloutWorker worker = rolloutWorker(run.rollout(), thetaVersion, theta, reference, rolloutCompute);
+      batch = new RolloutRounds(spark, run, stageStep, worker, timings, resources).fill(cfg.trainer().promptBatch());
+      Map<String, Double> advantages = timings.time("filter", () -> advantages(batch.kept()));
+      updates = update(batch, advantages, theta, thetaVersion, (float) run.rollout().temperature(), timings, resources,
+          gradientCompute);
     }
+    if (!batch.kept().isEmpty()) {
+      stepsUpdated++;
+    }
+    Map<String, Object> m = metrics(run, batch, updates);
+    timings.into(m);
+    // Model compute inside executor tasks (summed over tasks; tasks of one stage run side by side).
+    m.put("compute_rollout_task_s", rolloutCompute.value() / 1e9);
+    m.put("compute_gradient_task_s", gradientCompute.value() / 1e9);
+    m.put("tokens_per_s", ((Number) m.get("response_tokens")).doubleValue() / Math.max(1e-9, timings.seconds("rollout")));
+    return m;
+  }
 
-    // 4. Advantages, per group, in double precision.
+  private RolloutWorker rolloutWorker(RolloutConfig rollout, String thetaVersion, Broadcast<byte[]> theta,
+      Broadcast<byte[]> reference, LongAccumulator computeNanos) {
+    return new RolloutWorker(new RolloutWorker.Context(runtime, role, thetaVersion, theta, "reference", reference,
+        rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(), cfg.run().seed(),
+        globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce(), computeNanos));
+  }
+
+  /** Advantages: per group, in double precision, keyed by {@link RolloutInfo#key()}. */
+  private Map<String, Double> advantages(List<GroupHandle> kept) {
     AdvantageEstimator estimator = AdvantageEstimator.parse(cfg.algorithm().advantage());
     Map<String, Double> advantages = new HashMap<>();
     for (GroupHandle g : kept) {
@@ -286,84 +254,77 @@ public final class PerlTrainer {
         advantages.put(g.rollouts().get(i).key(), a[i]);
       }
     }
-    t.add("filter", tf);
+    return advantages;
+  }
 
-    // 5. Updates: mini-batches of groups; gradients on executors, summed here, AdamW, broadcast.
+  /**
+   * Update: for each PPO epoch, the kept groups in a seeded order, cut into mini-batches; each
+   * mini-batch's gradient is computed on executors and applied through the one update path. The
+   * first update uses the rollouts' broadcast; later ones broadcast the parameters they start from.
+   */
+  private UpdateStats update(RolloutRounds.Batch batch, Map<String, Double> advantages, Broadcast<byte[]> theta,
+      String thetaVersion, float temperature, StepTimings timings, StepResources resources, LongAccumulator computeNanos) {
     GrpoLossConfig loss = Pieces.loss(cfg.algorithm());
     UpdateStats updates = new UpdateStats();
-    int miniBatch = cfg.trainer().miniBatch();
     for (int epoch = 0; epoch < cfg.algorithm().ppoEpochs(); epoch++) {
-      List<GroupHandle> order = new ArrayList<>(kept);
-      Collections.shuffle(order, new java.util.Random(Seeds.derive(cfg.run().seed(), globalStep, 0xb47c_0000L + epoch)));
-      for (int start = 0, mb = 0; start < order.size(); start += miniBatch, mb++) {
-        List<GroupHandle> chunk = order.subList(start, Math.min(order.size(), start + miniBatch));
+      List<List<GroupHandle>> miniBatches = miniBatches(batch.kept(), epoch);
+      for (int mb = 0; mb < miniBatches.size(); mb++) {
         Set<String> groups = new HashSet<>();
         List<int[]> lengths = new ArrayList<>();
-        for (GroupHandle g : chunk) {
+        for (GroupHandle g : miniBatches.get(mb)) {
           groups.add(g.groupId());
-          for (RolloutInfo r : g.rollouts()) {
-            lengths.add(new int[r.length()]);
-          }
+          g.rollouts().forEach(r -> lengths.add(new int[r.length()]));
         }
         double normaliser = GradientWorker.tokenNormaliser(lengths, loss.aggregation());
-        long tb = System.nanoTime();
         boolean fresh = epoch == 0 && mb == 0;
-        Broadcast<byte[]> params = fresh ? theta : jsc.broadcast(policy.parametersToBytes());
+        Broadcast<byte[]> params = fresh ? theta
+            : timings.time("broadcast", () -> resources.broadcast(policy.parametersToBytes()));
         String version = fresh ? thetaVersion : thetaVersion + ".e" + epoch + ".m" + mb;
-        t.add("broadcast", tb);
-        long tg = System.nanoTime();
-        GradientResult grad = GradientStage.grpo(jsc, train, runtime, role, version, params, groups, advantages, loss,
-            normaliser, cfg.trainer().microBatch(), (float) rollout.temperature(), gradientCompute);
-        t.add("gradient", tg);
-        long ts = System.nanoTime();
-        StepReport report = optimizer.step(grad.gradient());
-        optimizer.requireProgress();
-        policy.setFlatParameters(optimizer.params());
-        t.add("step", ts);
-        updates.add(grad, report);
+        GradientResult grad = timings.time("gradient", () -> GradientStage.grpo(jsc, batch.rollouts(), runtime, role,
+            version, params, groups, advantages, loss, normaliser, cfg.trainer().microBatch(), temperature,
+            computeNanos));
+        updates.add(grad, timings.time("step", () -> updater.apply(grad.gradient())));
         if (!fresh) {
-          params.destroy();
+          resources.release(params);
         }
       }
     }
-    theta.destroy();
-    for (Dataset<Row> r : rounds) {
-      r.unpersist();
-    }
+    return updates;
+  }
 
-    // 6. Metrics, and a few rollouts to read.
-    StepMetrics.rollouts(m, fill, kept);
-    logRollouts(kept);
-    updates.into(m);
-    m.put("perm_eligible", eligibleCopies[0]);
-    m.put("perm_copies", eligibleCopies[1]);
-    if (permuter.config().copies() > 0) {
-      m.put("perm_probability", permuter.config().schedule().probability(stageStep, stageSteps));
+  /** The kept groups of one PPO epoch in their seeded order, cut into mini-batches of trainer.miniBatch groups. */
+  private List<List<GroupHandle>> miniBatches(List<GroupHandle> kept, int epoch) {
+    List<GroupHandle> order = new ArrayList<>(kept);
+    Collections.shuffle(order, new java.util.Random(Seeds.derive(cfg.run().seed(), globalStep, 0xb47c_0000L + epoch)));
+    int size = cfg.trainer().miniBatch();
+    List<List<GroupHandle>> out = new ArrayList<>();
+    for (int start = 0; start < order.size(); start += size) {
+      out.add(order.subList(start, Math.min(order.size(), start + size)));
     }
-    if (kept.isEmpty()) {
+    return out;
+  }
+
+  /** Metrics: the rollouts' and the updates' (the step adds the timings), and a few rollouts to read. */
+  private Map<String, Object> metrics(StageRun run, RolloutRounds.Batch batch, UpdateStats updates) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", globalStep + 1);
+    m.put("stage", run.stage().name());
+    StepMetrics.rollouts(m, batch.fill(), batch.kept());
+    logRollouts(batch.kept());
+    updates.into(m);
+    m.put("perm_eligible", batch.permutableDrawn());
+    m.put("perm_copies", batch.permutedCopies());
+    if (run.permuter().config().copies() > 0) {
+      m.put("perm_probability", run.permuter().config().schedule().probability(stageStep, run.steps()));
+    }
+    if (batch.kept().isEmpty()) {
       // Every group drawn was dropped: this step changed nothing. Said, not hidden in an average.
       m.put("no_update", true);
       LOG.warn("step {}: no update: all {} groups drawn ({} prompts) were dropped by the online filter{}", globalStep + 1,
-          fill.groupsDrawn(), drawnKept[0], fill.dropReasons().isEmpty() ? "" : " " + fill.dropReasons());
-    } else {
-      stepsUpdated++;
+          batch.fill().groupsDrawn(), batch.promptsDrawn(),
+          batch.fill().dropReasons().isEmpty() ? "" : " " + batch.fill().dropReasons());
     }
-    t.into(m);
-    m.put("t_total", seconds(tStep));
-    // Model compute inside executor tasks (summed over tasks; tasks of one stage run side by side).
-    m.put("compute_rollout_task_s", rolloutCompute.value() / 1e9);
-    m.put("compute_gradient_task_s", gradientCompute.value() / 1e9);
-    m.put("tokens_per_s", ((Number) m.get("response_tokens")).doubleValue() / Math.max(1e-9, (double) m.get("t_rollout")));
     return m;
-  }
-
-  /** Permuted copies among the groups' responses (copy 0 is the original). */
-  private static int permutedCopies(List<GroupHandle> groups) {
-    int copies = 0;
-    for (GroupHandle g : groups) {
-      copies += (int) g.rollouts().stream().filter(r -> r.copy() > 0).map(RolloutInfo::id).distinct().count();
-    }
-    return copies;
   }
 
   /** Data-dependent: said at the start of the stage, with counts (the config alone cannot know). */
@@ -400,21 +361,6 @@ public final class PerlTrainer {
     }
   }
 
-  /** Groups the collected rollout rows by group id, rollouts ordered by (copy id, index). */
-  private static List<GroupHandle> groups(List<Row> rows, int round) {
-    Map<String, List<RolloutInfo>> byGroup = new TreeMap<>();
-    for (Row r : rows) {
-      RolloutInfo info = RolloutInfo.of(r);
-      byGroup.computeIfAbsent(info.groupId(), k -> new ArrayList<>()).add(info);
-    }
-    List<GroupHandle> out = new ArrayList<>(byGroup.size());
-    for (Map.Entry<String, List<RolloutInfo>> e : byGroup.entrySet()) {
-      e.getValue().sort((a, b) -> a.id().equals(b.id()) ? Integer.compare(a.idx(), b.idx()) : a.id().compareTo(b.id()));
-      out.add(GroupHandle.of(e.getKey(), round, e.getValue()));
-    }
-    return out;
-  }
-
   private long stageSteps(StageConfig s) {
     if (s.steps() != null) {
       return s.steps();
@@ -430,7 +376,7 @@ public final class PerlTrainer {
     state.put("globalStep", Long.toString(globalStep));
     state.put("stageIndex", Integer.toString(stageIndex));
     state.put("stageStep", Long.toString(stageStep));
-    state.put("optimizerStep", Long.toString(optimizer.steps()));
+    state.put("optimizerStep", Long.toString(updater.optimizer().steps()));
     state.put("stepsUpdated", Long.toString(stepsUpdated));
     if (cursorState != null) {
       cursorState.forEach((k, v) -> state.put("cursor." + k, v));
@@ -459,7 +405,7 @@ public final class PerlTrainer {
     resumedFrom = c.step();
     Map<String, String> s = c.trainerState();
     policy.loadParameters(c.parameters());
-    optimizer.restore(policy.flatParameters(), c.optimizerState(), Long.parseLong(s.get("optimizerStep")));
+    updater.restore(c.optimizerState(), Long.parseLong(s.get("optimizerStep")));
     globalStep = Long.parseLong(s.get("globalStep"));
     stageIndex = Integer.parseInt(s.get("stageIndex"));
     stageStep = Long.parseLong(s.get("stageStep"));
@@ -490,31 +436,8 @@ public final class PerlTrainer {
     } catch (CheckpointException e) {
       newest = e.getMessage();
     }
-    throw new io.perlspark.jobs.cli.PerlUserException("--resume auto: none of the " + steps.size() + " checkpoint"
+    throw new PerlUserException("--resume auto: none of the " + steps.size() + " checkpoint"
         + (steps.size() == 1 ? "" : "s") + " in " + store.base() + " verifies (newest: " + newest
         + "). Move the damaged ones away, or start over with --resume never");
-  }
-
-  static double seconds(long t0) {
-    return (System.nanoTime() - t0) / 1e9;
-  }
-
-  /** Time per phase within one step. */
-  static final class Timers {
-    private final Map<String, Double> seconds = new LinkedHashMap<>();
-
-    Timers() {
-      for (String p : List.of("permute", "broadcast", "rollout", "filter", "gradient", "step")) {
-        seconds.put(p, 0.0);
-      }
-    }
-
-    void add(String phase, long t0) {
-      seconds.merge(phase, PerlTrainer.seconds(t0), Double::sum);
-    }
-
-    void into(Map<String, Object> m) {
-      seconds.forEach((k, v) -> m.put("t_" + k, v));
-    }
   }
 }

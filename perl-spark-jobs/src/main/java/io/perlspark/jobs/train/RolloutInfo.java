@@ -12,14 +12,17 @@ record RolloutInfo(String groupId, String id, int copy, int idx, double reward, 
   static final String[] COLUMNS = {"group_id", "id", "copy", "idx", "reward", "accuracy", "format", "response_len",
     "finished", "old_logp", "problem", "answer", "response_text"};
 
+  /** Reads a row of (at least) {@link #COLUMNS}, by column name. */
   static RolloutInfo of(Row r) {
-    List<Float> logp = r.getList(9);
+    List<Float> logp = r.getList(r.fieldIndex("old_logp"));
     double sum = 0;
     for (Float f : logp) {
       sum += f;
     }
-    return new RolloutInfo(r.getString(0), r.getString(1), r.getInt(2), r.getInt(3), r.getDouble(4), r.getDouble(5),
-        r.getDouble(6), r.getInt(7), r.getBoolean(8), sum, r.getString(10), r.getString(11), r.getString(12));
+    return new RolloutInfo(r.getAs("group_id"), r.getAs("id"), r.<Integer>getAs("copy"), r.<Integer>getAs("idx"),
+        r.<Double>getAs("reward"), r.<Double>getAs("accuracy"), r.<Double>getAs("format"),
+        r.<Integer>getAs("response_len"), r.<Boolean>getAs("finished"), sum, r.getAs("problem"), r.getAs("answer"),
+        r.getAs("response_text"));
   }
 
   String key() {

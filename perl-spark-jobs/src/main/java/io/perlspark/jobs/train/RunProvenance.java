@@ -3,7 +3,7 @@ package io.perlspark.jobs.train;
 import io.perlspark.common.config.DataSource;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.common.config.StageConfig;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.Provenance;
 import io.perlspark.model.family.ModelRecipe;

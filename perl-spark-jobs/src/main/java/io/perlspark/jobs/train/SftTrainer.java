@@ -12,8 +12,8 @@ import io.perlspark.model.learn.AdamW;
 import io.perlspark.model.learn.LrSchedule;
 import io.perlspark.model.policy.PolicyModel;
 import io.perlspark.model.tokenizer.TextTokenizer;
-import io.perlspark.model.train.DriverOptimizer;
 import io.perlspark.model.train.GradientResult;
+import io.perlspark.model.train.PolicyUpdater;
 import io.perlspark.model.train.StepReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -66,34 +66,34 @@ public final class SftTrainer {
         ProgressBar bar = Progress.bar("sft", o.steps(), 0, o.progressBar())) {
       policy.loadParameters(initial);
       AdamW adamW = new AdamW(cfg.trainer().beta1(), cfg.trainer().beta2(), cfg.trainer().eps(), cfg.trainer().weightDecay());
-      DriverOptimizer optimizer = new DriverOptimizer(policy.flatParameters(), adamW,
+      PolicyUpdater updater = PolicyUpdater.create(policy, adamW,
           LrSchedule.warmupCosine(o.lr(), o.warmupSteps(), o.steps(), 0.1), cfg.trainer().gradClip());
       PromptCursor cursor = new PromptCursor(Seeds.derive(cfg.run().seed(), 0x5f7_0000L), data.ids(), data.weights());
       TextTokenizer tokenizer = policy.tokenizer();
       for (int step = 0; step < o.steps(); step++) {
         long t0 = System.nanoTime();
         cursor.startStep();
-        Dataset<Row> batch = data.select(cursor.next(o.batch())).repartition(partitions, org.apache.spark.sql.functions.col("id"))
-            .persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
-        long tokens = 0;
-        for (Row r : batch.select("response").collectAsList()) {
-          tokens += SftTargets.tokens(tokenizer, r.getString(0)).length;
+        GradientResult g;
+        StepReport report;
+        try (StepResources resources = new StepResources(jsc)) {
+          Dataset<Row> batch = resources.cache(data.select(cursor.next(o.batch()))
+              .repartition(partitions, org.apache.spark.sql.functions.col("id")));
+          long tokens = 0;
+          for (Row r : batch.select("response").collectAsList()) {
+            tokens += SftTargets.tokens(tokenizer, r.<String>getAs("response")).length;
+          }
+          Broadcast<byte[]> params = resources.broadcast(policy.parametersToBytes());
+          g = GradientStage.sft(batch.javaRDD(), runtime, role, "sft" + step, params, tokens,
+              cfg.trainer().microBatch());
+          report = updater.apply(g.gradient());
         }
-        Broadcast<byte[]> params = jsc.broadcast(policy.parametersToBytes());
-        GradientResult g = GradientStage.sft(batch.javaRDD(), runtime, role, "sft" + step, params, tokens,
-            cfg.trainer().microBatch());
-        StepReport report = optimizer.step(g.gradient());
-        optimizer.requireProgress();
-        policy.setFlatParameters(optimizer.params());
-        params.destroy();
-        batch.unpersist();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step + 1);
         m.put("loss", g.loss());
         m.put("tokens", g.tokens());
         m.put("lr", report.lr());
         m.put("grad_norm", report.gradNorm());
-        m.put("t_total", PerlTrainer.seconds(t0));
+        m.put("t_total", StepTimings.secondsSince(t0));
         metrics.write(m);
         bar.stepTo(step + 1);
         bar.setExtraMessage(String.format(" loss %.3f", g.loss()));

@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import io.perlspark.common.config.DataSource;
 import io.perlspark.common.config.StageConfig;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.common.permute.PermutationEligibility;
@@ -94,7 +94,7 @@ final class StageData implements AutoCloseable {
       df = df.select(SampleSchema.columns());
       List<String> sourceIds = new ArrayList<>();
       for (Row r : df.select("id").orderBy("id").collectAsList()) {
-        String id = r.getString(0);
+        String id = r.getAs("id");
         if (!seen.add(id)) {
           throw new PerlUserException("stage " + stage.name() + ": prompt id '" + id + "' appears twice in its data ("
               + d.path() + "); ids must be unique across a stage's sources");

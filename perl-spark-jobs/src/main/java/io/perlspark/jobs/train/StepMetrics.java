@@ -4,7 +4,7 @@ import io.perlspark.common.rl.BatchFiller;
 import java.util.List;
 import java.util.Map;
 
-/** The rollout half of a step's metrics (DESIGN.md §4): rewards, accuracy, format, filtering, lengths. */
+/** The rollout half of a step's metrics (docs/ARCHITECTURE.md "One training step"): rewards, accuracy, format, filtering, lengths. */
 final class StepMetrics {
   private StepMetrics() {}
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.cli.PerlCli;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.rollout.PolicyRuntime;
 import io.perlspark.jobs.train.InitialParameters;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.perlspark.common.data.AnswerKind;
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.data.ValidationLimits;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.spark.SparkSessions;
 import java.awt.Color;

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.cli.PerlCli;
-import io.perlspark.jobs.cli.PerlUserException;
+import io.perlspark.jobs.PerlUserException;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -118,7 +118,7 @@ class PerlTrainerTest {
   }
 
   /**
-   * DESIGN §4 / issue: a run killed with SIGKILL mid-training and restarted with --resume auto ends
+   * docs/ARCHITECTURE.md "One training step" / issue: a run killed with SIGKILL mid-training and restarted with --resume auto ends
    * with bitwise the same parameters as an uninterrupted run with the same seed.
    */
   @Test
@@ -148,6 +148,35 @@ class PerlTrainerTest {
     assertArrayEquals(expected, resumed.parameters(), "resumed run ends bitwise equal to the uninterrupted one");
     assertEquals(Files.readAllLines(straight.resolve("metrics.jsonl")).size(),
         Files.readAllLines(killed.resolve("metrics.jsonl")).size(), "metrics.jsonl reads as one run");
+  }
+
+  /**
+   * A step that fails (a sweep cell whose rollout task dies) leaves nothing behind in the shared
+   * Spark session: no cached Dataset and none of the step's broadcasts (parameters, group sets,
+   * advantages), so the next cell starts clean.
+   */
+  @Test
+  void aFailingStepReleasesItsBroadcastsAndCachedDatasets() throws Exception {
+    PerlConfig cfg = fixture.load(List.of("run.outputDir=" + dir.resolve("failing"), "stages[0].steps=3",
+        "algorithm.klCoef=0.01"));
+    int parameterBytes = InitialParameters.load(cfg.model().init(),
+        io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration()).length;
+    // The probe sees a broadcast of parameters while it lives, and not once it is destroyed.
+    var probe = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
+        .broadcast(new byte[parameterBytes]);
+    assertEquals(1, SparkLeaks.trainerBroadcasts(parameterBytes).size(), "the probe finds a live parameter broadcast");
+    probe.destroy();
+    assertEquals(List.of(), SparkLeaks.awaitNoTrainerBroadcasts(parameterBytes));
+
+    // local[2] does not retry a failed task: the rollout of step 2 (index 1) fails the step and the run.
+    PerlTrainer failing = new PerlTrainer(spark, cfg, new PerlTrainer.Options("never", "1:0", null, false));
+    Exception e = assertThrows(Exception.class, failing::run);
+    assertTrue(String.valueOf(e.getMessage()).contains("injected rollout failure"), e.toString());
+
+    assertEquals(List.of(), SparkLeaks.awaitNoTrainerBroadcasts(parameterBytes), "no broadcast of the step stays alive");
+    var cachedRdds = spark.sparkContext().getPersistentRDDs();
+    assertTrue(cachedRdds.isEmpty(), "no cached dataset stays alive: " + cachedRdds);
+    assertTrue(SparkLeaks.noCachedQueries(spark), "the session's cache manager holds no query");
   }
 
   static String log(Path runDir) {

@@ -60,7 +60,7 @@ class RunProvenanceTest {
     var c = new io.perlspark.model.checkpoint.Checkpoint(3, new byte[0],
         io.perlspark.model.learn.AdamW.State.zeros(0), java.util.Map.of(), then);
     RunProvenance.checkSameBase(c, recipeWithBase("sha256:aaa"), "model.init x", "advice");
-    var e = org.junit.jupiter.api.Assertions.assertThrows(io.perlspark.jobs.cli.PerlUserException.class,
+    var e = org.junit.jupiter.api.Assertions.assertThrows(io.perlspark.jobs.PerlUserException.class,
         () -> RunProvenance.checkSameBase(c, recipeWithBase("sha256:bbb"), "model.init x", "Do this."));
     assertEquals("model.init x: the checkpoint of step 3 holds adapters trained on the base model.path"
         + " /models/then (fingerprint sha256:aaa), but the current model, fake /models/now, has"

@@ -2,12 +2,13 @@ package io.perlspark.model.family.builtin;
 
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ModelConfig;
+import io.perlspark.common.synth.SyntheticBenchmark;
 import io.perlspark.model.family.ModelFamily;
 import io.perlspark.model.family.RecipeContext;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import io.perlspark.model.tokenizer.TokenizerSource;
 import io.perlspark.model.tokenizer.Tokenizers;
-import io.perlspark.model.train.SynthExamples;
+import io.perlspark.model.tokenizer.WordTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,26 @@ public final class BuiltinFamily implements ModelFamily {
     return new BuiltinRecipe(spec, source, context.initSeed());
   }
 
+  /**
+   * The words of {@link SyntheticBenchmark#vocabulary()} that {@link WordTokenizer} can hold.
+   *
+   * <p>The benchmark's vocabulary lists the upper-case option letters {@code A..I} separately
+   * (its own token rule keeps case), but {@link WordTokenizer} lower-cases letters, so {@code
+   * WordTokenizer.of(vocabulary())} is rejected. The rule maps {@code A} onto {@code a}, which the
+   * vocabulary also lists, so dropping the upper-case forms loses no text: an option answer comes
+   * back lower-case.
+   */
+  public static List<String> wordTokenizerVocabulary() {
+    List<String> words = new java.util.ArrayList<>();
+    for (String w : SyntheticBenchmark.vocabulary()) {
+      List<String> split = WordTokenizer.split(w);
+      if (split.size() == 1 && split.get(0).equals(w)) {
+        words.add(w);
+      }
+    }
+    return words;
+  }
+
   private static boolean isBuiltinTokenizer(String tokenizer) {
     return tokenizer.equals(Tokenizers.BUILTIN);
   }
@@ -69,7 +90,7 @@ public final class BuiltinFamily implements ModelFamily {
   private static TokenizerSource tokenizerSource(String tokenizer) {
     if (isBuiltinTokenizer(tokenizer)) {
       return new TokenizerSource(
-          TokenizerSource.Kind.BUILTIN, SynthExamples.wordTokenizerVocabulary(), "", "builtin");
+          TokenizerSource.Kind.BUILTIN, wordTokenizerVocabulary(), "", "builtin");
     }
     Path p = Path.of(tokenizer);
     try {

@@ -9,13 +9,12 @@ import java.util.Objects;
 
 /**
  * The whole update in one JVM, for tests, benchmarks and single-machine runs: {@link
- * GradientWorker} on the whole mini-batch (one partition), a {@link DriverOptimizer} step, and the
- * new parameters written back into the model. The same pieces the Spark loop distributes, so a
- * one-partition Spark run and this trainer do the same arithmetic.
+ * GradientWorker} on the whole mini-batch (one partition), then the update path every trainer
+ * shares ({@link PolicyUpdater}). The same pieces the Spark loop distributes, so a one-partition
+ * Spark run and this trainer do the same arithmetic.
  */
 public final class LocalTrainer {
-  private final PolicyModel model;
-  private final DriverOptimizer optimizer;
+  private final PolicyUpdater updater;
   private final int microBatch;
 
   /** The outcome of one update. */
@@ -26,13 +25,7 @@ public final class LocalTrainer {
    * @param microBatch sequences per forward/backward pass
    */
   public LocalTrainer(PolicyModel model, DriverOptimizer optimizer, int microBatch) {
-    this.model = Objects.requireNonNull(model, "model");
-    this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
-    if (optimizer.size() != model.parameterCount()) {
-      throw new IllegalArgumentException(
-          "the optimizer holds " + optimizer.size() + " parameters but the model has "
-              + model.parameterCount());
-    }
+    this.updater = new PolicyUpdater(model, optimizer);
     if (microBatch < 1) {
       throw new IllegalArgumentException("microBatch must be >= 1, got " + microBatch);
     }
@@ -52,31 +45,27 @@ public final class LocalTrainer {
     Objects.requireNonNull(cfg, "cfg");
     double normaliser = GradientWorker.normaliser(examples, cfg.aggregation());
     GradientResult g =
-        GradientWorker.grpoGradients(model, examples, cfg, normaliser, microBatch, temperature);
+        GradientWorker.grpoGradients(model(), examples, cfg, normaliser, microBatch, temperature);
     return apply(g);
   }
 
   /** One SFT update on {@code examples} as one mini-batch (token-mean). */
   public Step sftStep(List<SftExample> examples) {
     double normaliser = GradientWorker.sftNormaliser(examples);
-    return apply(GradientWorker.sftGradients(model, examples, normaliser, microBatch));
+    return apply(GradientWorker.sftGradients(model(), examples, normaliser, microBatch));
   }
 
   private Step apply(GradientResult g) {
-    // The optimizer clips in place; keep the reported gradient as computed.
-    StepReport report = optimizer.step(g.gradient().clone());
-    if (!report.skipped()) {
-      model.setFlatParameters(optimizer.params());
-    }
-    return new Step(g, report);
+    // The update clips in place; the returned gradient stays as computed.
+    return new Step(g, updater.apply(g.gradient().clone()));
   }
 
   public PolicyModel model() {
-    return model;
+    return updater.model();
   }
 
   public DriverOptimizer optimizer() {
-    return optimizer;
+    return updater.optimizer();
   }
 
   public int microBatch() {

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 /**
  * Measures generation throughput of a {@link TinyVlm}, with and without the KV cache.
  *
- * <p>Run: {@code java -cp <perl-model classpath> io.perlspark.model.family.builtin.GenerationBenchmark
+ * <p>Test sources only (not part of the application). Run: {@code java -cp <perl-model test classpath> io.perlspark.model.family.builtin.GenerationBenchmark
  * [batch=8] [newTokens=64] [repeats=5]}; prints tokens/s for both paths. Every response is exactly
  * {@code newTokens} long (eos ignored), so the two paths do the same work.
  */

@@ -2,38 +2,22 @@ package io.perlspark.model.train;
 
 import io.perlspark.common.data.Sample;
 import io.perlspark.common.synth.SynthItem;
-import io.perlspark.common.synth.SyntheticBenchmark;
 import io.perlspark.model.family.PromptProcessor;
+import io.perlspark.model.family.builtin.BuiltinFamily;
 import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.tokenizer.TextTokenizer;
 import io.perlspark.model.tokenizer.WordTokenizer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
-/** Turns samples of the synthetic benchmark (or any sample with image bytes) into model inputs. */
+/** Test helpers: samples of the synthetic benchmark (or any sample with image bytes) as model inputs. */
 public final class SynthExamples {
   private SynthExamples() {}
 
-  /**
-   * The words of {@link SyntheticBenchmark#vocabulary()} that {@link WordTokenizer} can hold.
-   *
-   * <p>The benchmark's vocabulary lists the upper-case option letters {@code A..I} separately
-   * (its own token rule keeps case), but {@link WordTokenizer} lower-cases letters, so {@code
-   * WordTokenizer.of(vocabulary())} is rejected. The rule maps {@code A} onto {@code a}, which the
-   * vocabulary also lists, so dropping the upper-case forms loses no text: an option answer comes
-   * back lower-case.
-   */
+  /** The words of the synthetic benchmark that the word tokenizer can hold (see {@link BuiltinFamily}). */
   public static List<String> wordTokenizerVocabulary() {
-    List<String> words = new ArrayList<>();
-    for (String w : SyntheticBenchmark.vocabulary()) {
-      List<String> split = WordTokenizer.split(w);
-      if (split.size() == 1 && split.get(0).equals(w)) {
-        words.add(w);
-      }
-    }
-    return words;
+    return BuiltinFamily.wordTokenizerVocabulary();
   }
 
   /** The word tokenizer of the synthetic benchmark (see {@link #wordTokenizerVocabulary()}). */
