@@ -107,6 +107,7 @@ class HfLoadCheckTest {
     String output = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(proc.waitFor(10, TimeUnit.MINUTES), "python did not finish");
     System.out.println(output);
+    Files.writeString(root.resolve("hf-load-check.txt"), output); // bench/hf-load-check.sh prints it
     assertEquals(0, proc.exitValue(), "bench/hf_load_check.py failed:\n" + output);
     assertTrue(output.contains("ALL OK"), output);
   }
