@@ -44,7 +44,11 @@ import java.util.regex.Pattern;
  *       model}); the adapter name ({@code default}) is removed on save
  *       (peft/utils/save_and_load.py get_peft_model_state_dict). vLLM strips {@code
  *       base_model.model.} and {@code .lora_A.weight}/{@code .lora_B.weight} to find the module
- *       (vllm/lora/utils.py parse_fine_tuned_lora_name).
+ *       (vllm/lora/utils.py parse_fine_tuned_lora_name). {@code <module>} is the module's name on
+ *       the live transformers model, which can differ from the checkpoint's key names: a
+ *       family maps its names through {@link PeftModuleNames} (Qwen2.5-VL: {@code
+ *       model.language_model.layers...}, {@code model.visual...}; checked by loading with PEFT
+ *       0.21 + transformers 5.18, {@code bench/hf-load-check.sh}).
  *   <li>Shapes: {@code lora_A} is {@code nn.Linear(in, r)}'s weight {@code [r, in]}, {@code lora_B}
  *       is {@code nn.Linear(r, out)}'s {@code [out, r]}; no biases ({@code bias: "none"}, {@code
  *       lora_bias} false).
@@ -101,15 +105,24 @@ public final class PeftAdapterIO {
     }
   }
 
-  /** Writes the folder with float32 weights. */
+  /** Writes the folder with float32 weights, module names as they are. */
   public static void write(Path dir, LoraAdapters adapters, LoraConfig config,
       String baseModelNameOrPath) throws IOException {
-    write(dir, adapters, config, baseModelNameOrPath, Dtype.F32);
+    write(dir, adapters, config, baseModelNameOrPath, Dtype.F32, PeftModuleNames.SAME);
   }
 
-  /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} into {@code dir}. */
+  /** Writes the folder, module names as they are. */
   public static void write(Path dir, LoraAdapters adapters, LoraConfig config,
       String baseModelNameOrPath, Dtype dtype) throws IOException {
+    write(dir, adapters, config, baseModelNameOrPath, dtype, PeftModuleNames.SAME);
+  }
+
+  /**
+   * Writes {@code adapter_config.json} and {@code adapter_model.safetensors} into {@code dir}, each
+   * module under {@code names.toPeft} of its name (the module order recorded in those names too).
+   */
+  public static void write(Path dir, LoraAdapters adapters, LoraConfig config,
+      String baseModelNameOrPath, Dtype dtype, PeftModuleNames names) throws IOException {
     if (dtype != Dtype.F32 && dtype != Dtype.BF16 && dtype != Dtype.F16) {
       throw new IllegalArgumentException("adapter weights are floating: F32, BF16 or F16, not " + dtype);
     }
@@ -124,11 +137,12 @@ public final class PeftAdapterIO {
     for (LoraAdapters.Module m : adapters.modules()) {
       NDArray a = adapters.a(m.name());
       NDArray b = adapters.b(m.name());
-      specs.add(Spec.of(PREFIX + m.name() + ".lora_A.weight", dtype, a.getShape()));
-      specs.add(Spec.of(PREFIX + m.name() + ".lora_B.weight", dtype, b.getShape()));
-      arrays.put(PREFIX + m.name() + ".lora_A.weight", a);
-      arrays.put(PREFIX + m.name() + ".lora_B.weight", b);
-      order.append(order.length() == 0 ? "" : "\n").append(m.name());
+      String key = PREFIX + names.toPeft(m.name());
+      specs.add(Spec.of(key + ".lora_A.weight", dtype, a.getShape()));
+      specs.add(Spec.of(key + ".lora_B.weight", dtype, b.getShape()));
+      arrays.put(key + ".lora_A.weight", a);
+      arrays.put(key + ".lora_B.weight", b);
+      order.append(order.length() == 0 ? "" : "\n").append(names.toPeft(m.name()));
     }
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", "pt");
@@ -176,18 +190,33 @@ public final class PeftAdapterIO {
     return JSON.valueToTree(f);
   }
 
-  /** Reads a folder; modules in the file's recorded order (or natural order), on the CPU. */
+  /**
+   * Reads a folder; modules named as in the file, in its recorded order (or natural order), on
+   * the CPU.
+   */
   public static Adapter read(Path dir) throws IOException {
-    return read(dir, null, Device.cpu());
+    return read(dir, null, Device.cpu(), PeftModuleNames.SAME);
+  }
+
+  /** Reads a folder, module names mapped by {@code names.fromPeft}, on the CPU. */
+  public static Adapter read(Path dir, PeftModuleNames names) throws IOException {
+    return read(dir, null, Device.cpu(), names);
+  }
+
+  /** {@link #read(Path, List, Device, PeftModuleNames)} with module names as in the file. */
+  public static Adapter read(Path dir, List<LoraAdapters.Module> expected, Device device)
+      throws IOException {
+    return read(dir, expected, device, PeftModuleNames.SAME);
   }
 
   /**
    * Reads a folder and checks it against the modules the model expects ({@code expected}, null:
    * take the file's): every expected module present with {@code A [r, in]} and {@code B [out,
-   * r]}, nothing else; the adapters then have {@code expected}'s order.
+   * r]}, nothing else; the adapters then have {@code expected}'s order. Module names are the
+   * file's mapped by {@code names.fromPeft}.
    */
-  public static Adapter read(Path dir, List<LoraAdapters.Module> expected, Device device)
-      throws IOException {
+  public static Adapter read(Path dir, List<LoraAdapters.Module> expected, Device device,
+      PeftModuleNames names) throws IOException {
     Path configFile = dir.resolve(CONFIG_FILE);
     if (!Files.isRegularFile(configFile)) {
       throw new IOException(dir + ": no " + CONFIG_FILE + " (not a PEFT adapter folder)");
@@ -208,6 +237,7 @@ public final class PeftAdapterIO {
     }
     try (SafeTensors st = SafeTensors.open(weights)) {
       Map<String, long[][]> shapes = new LinkedHashMap<>(); // module -> {A shape, B shape}
+      Map<String, String> keyOf = new LinkedHashMap<>(); // our module name -> the file's
       for (SafeTensors.TensorInfo t : st.tensors().values()) {
         Matcher m = KEY.matcher(t.name());
         if (!m.matches()) {
@@ -215,7 +245,13 @@ public final class PeftAdapterIO {
               + "(base_model.model.<module>.lora_A.weight or .lora_B.weight); biases, embeddings "
               + "and modules_to_save are not supported");
         }
-        long[][] pair = shapes.computeIfAbsent(m.group(1), k -> new long[2][]);
+        String module = names.fromPeft(m.group(1));
+        String earlier = keyOf.putIfAbsent(module, m.group(1));
+        if (earlier != null && !earlier.equals(m.group(1))) {
+          throw new IOException(weights + ": modules " + earlier + " and " + m.group(1)
+              + " are the same module " + module + " (two name layouts in one file)");
+        }
+        long[][] pair = shapes.computeIfAbsent(module, k -> new long[2][]);
         pair[m.group(2).equals("A") ? 0 : 1] = t.shape();
       }
       List<LoraAdapters.Module> found = new ArrayList<>();
@@ -233,18 +269,19 @@ public final class PeftAdapterIO {
               + Arrays.toString(a) + " and lora_B " + Arrays.toString(b) + "; with r=" + r
               + " they must be [" + r + ", in] and [out, " + r + "]");
         }
-        if (!config.targets(module)) {
+        // PEFT matches target_modules against its own names, our models against ours: either will do
+        if (!config.targets(module) && !config.targets(keyOf.get(module))) {
           throw new IOException(weights + ": module " + module + " is not targeted by "
               + configFile + " (target_modules " + config.peftTargetModules() + ")");
         }
         found.add(new LoraAdapters.Module(module, a[1], b[0]));
       }
       List<LoraAdapters.Module> modules = expected == null
-          ? ordered(found, st.metadata().get(ORDER_KEY), weights)
+          ? ordered(found, st.metadata().get(ORDER_KEY), names, weights)
           : checked(found, expected, weights);
       LoraAdapters adapters = LoraAdapters.zeros(config, modules, device);
       try {
-        fill(adapters, st);
+        fill(adapters, st, keyOf);
       } catch (IOException | RuntimeException e) {
         adapters.close();
         throw e;
@@ -315,7 +352,7 @@ public final class PeftAdapterIO {
   }
 
   private static List<LoraAdapters.Module> ordered(List<LoraAdapters.Module> found, String order,
-      Path weights) throws IOException {
+      PeftModuleNames names, Path weights) throws IOException {
     if (order == null) {
       List<LoraAdapters.Module> out = new ArrayList<>(found);
       out.sort(Comparator.comparing(LoraAdapters.Module::name, PeftAdapterIO::compareNatural));
@@ -326,7 +363,8 @@ public final class PeftAdapterIO {
       byName.put(m.name(), m);
     }
     List<LoraAdapters.Module> out = new ArrayList<>();
-    for (String name : order.split("\n")) {
+    for (String recorded : order.split("\n")) {
+      String name = names.fromPeft(recorded);
       LoraAdapters.Module m = byName.remove(name);
       if (m == null) {
         throw new IOException(weights + ": the recorded module order names " + name
@@ -365,13 +403,15 @@ public final class PeftAdapterIO {
     return List.copyOf(expected);
   }
 
-  private static void fill(LoraAdapters adapters, SafeTensors st) throws IOException {
+  private static void fill(LoraAdapters adapters, SafeTensors st, Map<String, String> keyOf)
+      throws IOException {
     float[] flat = new float[Math.toIntExact(adapters.parameterCount())];
     int offset = 0;
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.ENGINE_NAME)) {
       for (LoraAdapters.Module mod : adapters.modules()) {
         for (String ab : List.of("A", "B")) {
-          try (NDArray t = st.loadFloat(PREFIX + mod.name() + ".lora_" + ab + ".weight", m)) {
+          String key = PREFIX + keyOf.get(mod.name()) + ".lora_" + ab + ".weight";
+          try (NDArray t = st.loadFloat(key, m)) {
             float[] v = t.toFloatArray();
             System.arraycopy(v, 0, flat, offset, v.length);
             offset += v.length;

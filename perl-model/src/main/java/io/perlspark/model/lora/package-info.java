@@ -22,9 +22,12 @@
  *       keys {@code base_model.model.<module>.lora_A.weight}, adapter name removed on save
  *       (utils/save_and_load.py get_peft_model_state_dict); vLLM parses the same form
  *       (lora/utils.py parse_fine_tuned_lora_name) and refuses modules_to_save and DoRA
- *       (lora/peft_helper.py). Keys use the checkpoint's module names ({@code model.layers.N});
- *       PEFT maps them onto newer transformers layouts through the model's {@code
- *       _checkpoint_conversion_mapping} (peft_model.py from_pretrained).
+ *       (lora/peft_helper.py). Keys use the module names of the live transformers model, which
+ *       PEFT matches against: for Qwen2.5-VL ({@code Qwen25VlPeftNames}) {@code
+ *       model.language_model.layers.N}, not the checkpoint's {@code model.layers.N}. PEFT used to
+ *       rename older keys through the model's {@code _checkpoint_conversion_mapping}
+ *       (peft_model.py from_pretrained), which transformers 5 no longer has: PEFT 0.21 with
+ *       transformers 5.18 left checkpoint-named adapters at B = 0 ({@code bench/hf-load-check.sh}).
  * </ul>
  */
 package io.perlspark.model.lora;

@@ -214,6 +214,53 @@ class PeftAdapterIOTest {
     }
   }
 
+  /** A model nested one level deeper in PEFT's view than in ours (as Qwen2.5-VL's decoder is). */
+  static final PeftModuleNames NESTED = new PeftModuleNames() {
+    @Override
+    public String toPeft(String module) {
+      return module.replaceFirst("^model\\.", "model.inner.");
+    }
+
+    @Override
+    public String fromPeft(String peftModule) {
+      return peftModule.replaceFirst("^model\\.inner\\.", "model.");
+    }
+  };
+
+  @Test
+  void writesPeftsNamesAndReadsThemBackAsOurs() throws IOException {
+    LoraConfig c = LoraConfig.of(4, 16);
+    try (LoraAdapters ad = trained(c)) {
+      PeftAdapterIO.write(tmp, ad, c, "base", SafeTensorsWriter.Dtype.F32, NESTED);
+      try (SafeTensors st = SafeTensors.open(tmp.resolve("adapter_model.safetensors"))) {
+        assertTrue(st.tensors().containsKey(
+            "base_model.model.model.inner.layers.10.mlp.down_proj.lora_A.weight"));
+        assertEquals(6, st.tensors().size());
+        assertEquals("model.inner.layers.10.mlp.down_proj",
+            st.metadata().get(PeftAdapterIO.ORDER_KEY).split("\n")[0], "the order in PEFT's names");
+      }
+      // read back under our names (the default target regex matches both)
+      try (PeftAdapterIO.Adapter back = PeftAdapterIO.read(tmp, NESTED)) {
+        assertArrayEquals(ad.toBytes(), back.adapters().toBytes(), "our names, our order, bit for bit");
+      }
+      try (PeftAdapterIO.Adapter asIs = PeftAdapterIO.read(tmp)) {
+        assertEquals("model.inner.layers.10.mlp.down_proj", asIs.adapters().modules().get(0).name());
+      }
+      // one module under both layouts is ambiguous
+      Map<String, NDArray> arrays = new LinkedHashMap<>();
+      for (LoraAdapters.Module m : ad.modules()) {
+        arrays.put("base_model.model." + m.name() + ".lora_A.weight", ad.a(m.name()));
+        arrays.put("base_model.model." + m.name() + ".lora_B.weight", ad.b(m.name()));
+      }
+      arrays.put("base_model.model.model.inner.layers.2.self_attn.q_proj.lora_A.weight",
+          ad.a(MODULES.get(1).name()));
+      SafeTensorsWriter.write(tmp.resolve("adapter_model.safetensors"), arrays,
+          SafeTensorsWriter.Dtype.F32);
+      assertTrue(assertThrows(IOException.class, () -> PeftAdapterIO.read(tmp, NESTED)).getMessage()
+          .contains("two name layouts"));
+    }
+  }
+
   /** Rewrites adapter_model.safetensors from {@code ad} without our order metadata, minus {@code drop}'s keys. */
   static void rewriteWeights(Path dir, LoraAdapters ad, Map<String, String> drop) throws IOException {
     Map<String, NDArray> arrays = new LinkedHashMap<>();

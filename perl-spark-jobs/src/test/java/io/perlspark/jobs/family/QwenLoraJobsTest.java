@@ -129,7 +129,8 @@ class QwenLoraJobsTest {
     cli.setErr(new java.io.PrintWriter(err, true));
     assertEquals(0, cli.execute("export", "--config", config.toString(), "--checkpoint",
         run.resolve("checkpoints").toString(), "-o", peft.toString()), err::toString);
-    try (PeftAdapterIO.Adapter read = PeftAdapterIO.read(peft)) {
+    try (PeftAdapterIO.Adapter read = PeftAdapterIO.read(peft,
+        io.perlspark.model.family.qwen25vl.Qwen25VlPeftNames.INSTANCE)) {
       assertArrayEquals(trained, read.adapters().toBytes(), "exported adapters = checkpoint's");
       assertEquals(model.toUri().toString(), read.baseModelNameOrPath());
       assertEquals(4, read.config().r());

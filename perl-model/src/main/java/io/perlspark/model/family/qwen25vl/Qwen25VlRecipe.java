@@ -217,7 +217,8 @@ public record Qwen25VlRecipe(
     LoraConfig config = lora.config();
     try (LoraAdapters adapters = LoraAdapters.create(config, modules, lora.seed(), Device.cpu())) {
       adapters.setFlat(values);
-      PeftAdapterIO.write(out, adapters, config, folder.pathOrUri());
+      PeftAdapterIO.write(out, adapters, config, folder.pathOrUri(),
+          SafeTensorsWriter.Dtype.F32, Qwen25VlPeftNames.INSTANCE);
     }
     return modules.size();
   }

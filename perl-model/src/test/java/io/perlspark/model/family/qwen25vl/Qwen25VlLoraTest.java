@@ -279,9 +279,10 @@ class Qwen25VlLoraTest {
       Path adapter = tmp.resolve("adapter");
       assertEquals(p.model().lora().modules().size(), loraRecipe.exportAdapter(bytes, adapter));
       try (io.perlspark.model.lora.PeftAdapterIO.Adapter read =
-          io.perlspark.model.lora.PeftAdapterIO.read(adapter)) {
+          io.perlspark.model.lora.PeftAdapterIO.read(adapter, Qwen25VlPeftNames.INSTANCE)) {
         assertArrayEquals(bytes, read.adapters().toBytes(), "the PEFT folder holds the adapters");
       }
+      assertPeftNestedKeyNames(adapter, p.model().lora().modules().size());
       assertThrows(UnsupportedOperationException.class,
           () -> baseRecipe.exportAdapter(base.parametersToBytes(), tmp.resolve("none")));
 
@@ -313,6 +314,56 @@ class Qwen25VlLoraTest {
           assertEquals("BF16", f.info(name).dtype(), name);
         }
       }
+    }
+  }
+
+  /**
+   * The keys PEFT 0.21 + transformers 5.18 load (and write themselves): the decoder under {@code
+   * model.language_model.}, the vision tower under {@code model.visual.}. The checkpoint's older
+   * names ({@code model.layers.}, {@code visual.}) are silently not loaded there (B stays 0).
+   */
+  static void assertPeftNestedKeyNames(Path adapter, int modules) throws IOException {
+    try (io.perlspark.model.hub.SafeTensors st = io.perlspark.model.hub.SafeTensors.open(
+        adapter.resolve(io.perlspark.model.lora.PeftAdapterIO.WEIGHTS_FILE))) {
+      assertEquals(2 * modules, st.tensors().size());
+      for (String key : st.tensors().keySet()) {
+        assertTrue(key.matches("base_model\\.model\\.model\\.(language_model\\.layers|visual\\.blocks)"
+            + "\\.\\d+\\.[a-z_]+\\.[a-z_]+\\.lora_[AB]\\.weight"), key);
+      }
+      assertTrue(st.tensors().containsKey(
+          "base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight"));
+    }
+  }
+
+  @Test
+  void anAdapterInTheCheckpointsOlderNamesStillReadsBack() throws IOException {
+    try (Qwen25VlPolicy p = (Qwen25VlPolicy) loraRecipe.newModel(tokenizer, Device.cpu())) {
+      float[] v = new float[Math.toIntExact(p.parameterCount())];
+      SplittableRandom rng = new SplittableRandom(11);
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) rng.nextGaussian();
+      }
+      p.setFlatParameters(v);
+      LoraAdapters a = p.model().lora();
+      // as written before the nested names (and by PEFT with transformers < 4.52)
+      Path older = tmp.resolve("older-names");
+      io.perlspark.model.lora.PeftAdapterIO.write(older, a, a.config(), "base");
+      try (io.perlspark.model.lora.PeftAdapterIO.Adapter read =
+          io.perlspark.model.lora.PeftAdapterIO.read(older, Qwen25VlPeftNames.INSTANCE)) {
+        assertArrayEquals(a.toBytes(), read.adapters().toBytes());
+      }
+    }
+  }
+
+  @Test
+  void peftNamesMapBothWaysAndLeaveTheLmHead() {
+    Qwen25VlPeftNames n = Qwen25VlPeftNames.INSTANCE;
+    assertEquals("model.language_model.layers.3.mlp.up_proj", n.toPeft("model.layers.3.mlp.up_proj"));
+    assertEquals("model.visual.blocks.0.mlp.gate_proj", n.toPeft("visual.blocks.0.mlp.gate_proj"));
+    assertEquals("lm_head", n.toPeft("lm_head"));
+    for (String ours : List.of("model.layers.3.mlp.up_proj", "visual.blocks.0.attn.qkv", "lm_head")) {
+      assertEquals(ours, n.fromPeft(n.toPeft(ours)));
+      assertEquals(ours, n.fromPeft(ours), "the older layout reads as it is");
     }
   }
 
