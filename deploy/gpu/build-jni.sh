@@ -98,7 +98,9 @@ EOF
   LIB_DIR="$TORCH_DIR/lib"
   INCLUDES+=("$TORCH_DIR/include" "$TORCH_DIR/include/torch/csrc/api/include")
   VERSION=${VERSION:-$py_version}; FLAVOR=${FLAVOR:-$py_flavor}; ABI=${ABI:-$py_abi}
-  [[ $py_jna != - ]] && JNA_DIRS=$py_jna
+  # a CPU torch gets no libcudart: with one on jna.library.path, Engine.getGpuCount() would count
+  # the machine's GPUs and DJL would place tensors on a device this libtorch cannot use
+  [[ $py_jna != - && $FLAVOR == cu* ]] && JNA_DIRS=$py_jna
 elif [[ -n $LIBTORCH ]]; then
   [[ -d $LIBTORCH ]] || die "--libtorch $LIBTORCH: not a folder"
   LIBTORCH=$(cd "$LIBTORCH" && pwd)

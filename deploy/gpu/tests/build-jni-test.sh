@@ -93,12 +93,22 @@ cat > "$TMP/python-notorch" <<'EOF'
 cat > /dev/null
 echo "ERROR cannot import torch: No module named 'torch'"
 EOF
-chmod +x "$TMP/python-torch" "$TMP/python-notorch"
+# a pip CPU torch on a machine that also has a CUDA toolkit (so the interpreter finds libcudart)
+cat > "$TMP/python-cputorch" <<EOF
+#!/usr/bin/env bash
+cat > /dev/null
+echo "FACTS $TMP/site/torch 2.13.0 cpu 1 $TMP/site/nvidia/cu13/lib"
+EOF
+chmod +x "$TMP/python-torch" "$TMP/python-notorch" "$TMP/python-cputorch"
 expect "python: flavor" 0 "export PYTORCH_FLAVOR='cu130'" -- --python "$TMP/python-torch" --check "${COMMON[@]}"
 expect "python: version" 0 "export PYTORCH_VERSION='2.11.0'" -- --python "$TMP/python-torch" --check "${COMMON[@]}"
 expect "python: torch/lib" 0 "export PYTORCH_LIBRARY_PATH='$TMP/site/torch/lib'" -- --python "$TMP/python-torch" --check "${COMMON[@]}"
 expect "python: jna path" 0 "-Djna.library.path=$TMP/site/nvidia/cu13/lib" -- --python "$TMP/python-torch" --check "${COMMON[@]}"
 expect "python: target" 0 "pytorch/2.11.0-cu130-linux-x86_64/0.36.0-libdjl_torch.so" -- --python "$TMP/python-torch" --check "${COMMON[@]}"
+expect "python cpu: flavor" 0 "export PYTORCH_FLAVOR='cpu'" -- --python "$TMP/python-cputorch" --check "${COMMON[@]}"
+expect "python cpu: target" 0 "pytorch/2.13.0-cpu-linux-x86_64/0.36.0-libdjl_torch.so" -- --python "$TMP/python-cputorch" --check "${COMMON[@]}"
+expect "python cpu: no libcudart for jna" 0 "export PERL_GPU_JAVA_OPTS='-Dai.djl.offline=true'" \
+  -- --python "$TMP/python-cputorch" --check "${COMMON[@]}"
 expect "python without torch" 2 "cannot import torch" -- --python "$TMP/python-notorch" "${COMMON[@]}"
 expect "python missing" 2 "--python $TMP/nopython: not found" -- --python "$TMP/nopython" "${COMMON[@]}"
 
