@@ -123,6 +123,15 @@ final class Qwen25VlDecoder {
   }
 
   /**
+   * Text embeddings {@code [B, L, H]} of ids already on the device ({@code [B, L]} int64; no image
+   * tokens): cached decoding feeds the sampled ids without a round trip through Java. The result
+   * joins the ids' manager.
+   */
+  NDArray embedTokens(NDArray ids) {
+    return rows(ids, w("model.embed_tokens.weight"));
+  }
+
+  /**
    * The decoder layers over {@code x [B, L, H]}; returns the residual stream before the final norm.
    *
    * @param cos M-RoPE table {@code [B, 1, L, headDim]} in x's type (sin likewise), as

@@ -17,7 +17,7 @@ import io.perlspark.model.lora.LoraAdapters;
 import io.perlspark.model.lora.LoraConfig;
 import io.perlspark.model.policy.Constants;
 import io.perlspark.model.policy.Engines;
-import io.perlspark.model.policy.TokenSampler;
+import io.perlspark.model.policy.DeviceSampler;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
 import io.perlspark.model.policy.ResponseTensors;
@@ -593,7 +593,11 @@ public final class Qwen25VlModel implements AutoCloseable {
    * from {@code SplittableRandom(seeds[i])}). Stops a sequence at one of the generation config's
    * eos ids (unless {@code ignoreEos}) or after {@code maxNewTokens}. Vision special tokens
    * (151652..151656) are never emitted; eos is not emitted before {@code minNewTokens} tokens
-   * (as transformers' {@code min_new_tokens}). Log-probs: see {@link TokenSampler}.
+   * (as transformers' {@code min_new_tokens}).
+   *
+   * <p>Device-resident: the logits, the KV cache, the attention bias and the rotary tables stay on
+   * the model's device; {@link DeviceSampler} (TokenSampler's rule and log-probs) brings back only
+   * the B chosen ids and their log-probs per step, and feeds the ids to the next step directly.
    */
   @SuppressWarnings("try") // the NoGrad scope is used only for its close()
   public GenerationResult generate(
@@ -609,13 +613,9 @@ public final class Qwen25VlModel implements AutoCloseable {
           "got " + batch + " prompts but " + options.seeds().length + " seeds; need one each");
     }
     Padded in = pad(prompts, null);
-    int width = in.ids()[0].length;
     int steps = options.maxNewTokens();
-    int vocab = config.vocabSize();
     int[] eos = config.eosTokenIds();
     int[] visionIds = config.visionSpecialIds();
-    int[] bannedEarly = concat(visionIds, eos);
-    TokenSampler sampler = new TokenSampler(options, vocab);
     int[][] tokens = new int[batch][steps];
     float[][] logProbs = new float[batch][steps];
     int[] lengths = new int[batch];
@@ -624,41 +624,57 @@ public final class Qwen25VlModel implements AutoCloseable {
     Arrays.fill(active, true);
     try (Engines.NoGrad noGrad = Engines.noGrad();
         NDManager call = manager.newSubManager();
-        Qwen25VlDecoder.KvCache cache = new Qwen25VlDecoder.KvCache(call, config.numLayers())) {
-      Qwen25VlRope.RopeIndex rope;
-      float[] logits;
-      try (NDManager step = call.newSubManager()) {
-        Trace t = forward(step, in.ids(), in.mask(), in.pixels(), in.grids(), false, cache);
-        rope = t.rope();
-        NDArray last = t.residual().get(new NDIndex(":, -1, :"));
-        logits = logits(finalNorm(last)).toFloatArray();
-      }
-      for (int s = 0; ; s++) {
-        int stillActive = 0;
-        for (int b = 0; b < batch; b++) {
-          if (!active[b]) {
-            continue;
+        Qwen25VlDecoder.KvCache cache = new Qwen25VlDecoder.KvCache(call, config.numLayers());
+        DeviceSampler sampler = new DeviceSampler(call, options, config.vocabSize())) {
+      DeviceSampler.Banned bannedEarly = sampler.ban(concat(visionIds, eos));
+      DeviceSampler.Banned banned = sampler.ban(visionIds);
+      // One manager per step; the sampled ids move on to the next step's manager.
+      NDManager step = call.newSubManager();
+      try {
+        Qwen25VlRope.RopeIndex rope;
+        NDArray logits;
+        try (NDManager prefill = call.newSubManager()) { // its activations die here
+          Trace t = forward(prefill, in.ids(), in.mask(), in.pixels(), in.grids(), false, cache);
+          rope = t.rope();
+          logits = logits(finalNorm(t.residual().get(new NDIndex(":, -1, :"))));
+          logits.attach(step);
+        }
+        try (Qwen25VlDecodeInputs decode = new Qwen25VlDecodeInputs(call, config, rope,
+            in.mask(), in.lengths(), steps)) {
+          for (int s = 0; ; s++) {
+            // every active row has exactly s tokens, so one banned set serves the whole batch
+            DeviceSampler.Picks picks =
+                sampler.next(logits, active, s < minNewTokens ? bannedEarly : banned);
+            int stillActive = 0;
+            for (int b = 0; b < batch; b++) {
+              if (!active[b]) {
+                continue;
+              }
+              int token = picks.tokens()[b];
+              tokens[b][lengths[b]] = token;
+              logProbs[b][lengths[b]] = picks.logProbs()[b];
+              lengths[b]++;
+              if (!options.ignoreEos() && contains(eos, token)) {
+                finished[b] = true;
+                active[b] = false;
+              } else if (lengths[b] >= steps) {
+                active[b] = false;
+              } else {
+                stillActive++;
+              }
+            }
+            if (stillActive == 0) {
+              break;
+            }
+            NDManager next = call.newSubManager();
+            picks.ids().attach(next);
+            logits = decodeStep(next, cache, decode, picks.ids(), s);
+            step.close();
+            step = next;
           }
-          int[] banned = lengths[b] < minNewTokens ? bannedEarly : visionIds;
-          int token = sampler.next(b, logits, b * vocab, banned);
-          tokens[b][lengths[b]] = token;
-          logProbs[b][lengths[b]] = sampler.lastLogProb();
-          lengths[b]++;
-          if (!options.ignoreEos() && contains(eos, token)) {
-            finished[b] = true;
-            active[b] = false;
-          } else if (lengths[b] >= steps) {
-            active[b] = false;
-          } else {
-            stillActive++;
-          }
         }
-        if (stillActive == 0) {
-          break;
-        }
-        try (NDManager step = call.newSubManager()) {
-          logits = decodeStep(step, cache, rope, in, tokens, active, s);
-        }
+      } finally {
+        step.close();
       }
     }
     int[][] outTokens = new int[batch][];
@@ -671,39 +687,18 @@ public final class Qwen25VlModel implements AutoCloseable {
   }
 
   /**
-   * Feeds generated token s of every row (pad for finished rows: their outputs are ignored) at
-   * position {@code n_valid + s + rope_delta} on all three axes; returns the next logits
-   * {@code [B * V]}.
+   * Feeds the ids sampled at step s ({@code [B]} on the device; a finished row feeds its last
+   * sample, whose outputs are ignored and which no other row attends to) at position {@code
+   * n_valid + s + rope_delta} on all three axes; returns the next logits {@code [B, V]}.
    */
-  private float[] decodeStep(NDManager step, Qwen25VlDecoder.KvCache cache, Qwen25VlRope.RopeIndex rope,
-      Padded in, int[][] tokens, boolean[] active, int s) {
-    int batch = tokens.length;
-    int width = in.ids()[0].length;
-    long[][] ids = new long[batch][1];
-    long[][][] pos = new long[3][batch][1];
-    for (int b = 0; b < batch; b++) {
-      ids[b][0] = active[b] ? tokens[b][s] : config.padTokenId();
-      long p = rope.generatedPosition(b, in.lengths()[b], s);
-      pos[0][b][0] = p;
-      pos[1][b][0] = p;
-      pos[2][b][0] = p;
-    }
-    int keys = width + s + 1;
-    float[] bias = new float[batch * keys];
-    for (int b = 0; b < batch; b++) {
-      for (int j = 0; j < width; j++) {
-        if (in.mask()[b][j] == 0) {
-          bias[b * keys + j] = MASKED;
-        }
-      }
-    }
-    float[][] cs = Qwen25VlRope.textCosSin(pos, config);
-    Shape table = new Shape(batch, 1, 1, config.headDim());
-    NDArray x = decoder.embed(step, ids, null);
-    NDArray hidden = decoder.layers(x, Qwen25VlOps.as(owned(step, cs[0], table), x.getDataType()),
-        Qwen25VlOps.as(owned(step, cs[1], table), x.getDataType()),
-        owned(step, bias, new Shape(batch, 1, 1, keys)), cache, null);
-    return logits(finalNorm(hidden.reshape(batch, config.hiddenSize()))).toFloatArray();
+  private NDArray decodeStep(NDManager step, Qwen25VlDecoder.KvCache cache,
+      Qwen25VlDecodeInputs decode, NDArray ids, int s) {
+    int batch = (int) ids.getShape().get(0);
+    NDArray x = decoder.embedTokens(ids.reshape(batch, 1));
+    NDArray[] cosSin = decode.cosSin(step, s);
+    NDArray hidden = decoder.layers(x, Qwen25VlOps.as(cosSin[0], x.getDataType()),
+        Qwen25VlOps.as(cosSin[1], x.getDataType()), decode.bias(step, s), cache, null);
+    return logits(finalNorm(hidden.reshape(batch, config.hiddenSize())));
   }
 
   // ------------------------------------------------------------------ scoring and training
