@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * tokens depend only on its seed and its logits, and a retry reproduces them.
  *
  * <p>The rule, as TokenSampler, in float64: weights {@code exp(logits / T - max)}, banned ids
- * weight 0; greedy is the first maximum of the unbanned raw logits; without top-p the uniform
+ * weight 0; greedy is the first maximum of the unbanned raw logits (in float32, exact for an
+ * argmax; its log-probs are then float32 too); without top-p the uniform
  * scaled by the total weight is located in the cumulative weights in vocabulary order; with top-p
  * the ids are ordered by weight, descending, equal weights by ascending id, and the kept prefix is
  * the shortest whose weight reaches {@code topP * total}. The log-prob is under the full, unmasked
@@ -58,11 +59,14 @@ public final class DeviceSampler implements AutoCloseable {
   public static final class Banned {
     /** {@code [V]} float64: -inf at banned ids, else 0; null when nothing is banned. */
     private final NDArray additive;
+    /** The same in float32, for the greedy path. */
+    private final NDArray additive32;
     /** {@code [V]} float64: 0 at banned ids, else 1; null when nothing is banned. */
     private final NDArray keep;
 
     private Banned(NDArray additive, NDArray keep) {
       this.additive = additive;
+      this.additive32 = additive == null ? null : additive.toType(DataType.FLOAT32, false);
       this.keep = keep;
     }
   }
@@ -162,37 +166,56 @@ public final class DeviceSampler implements AutoCloseable {
     }
     NDManager out = logits.getManager();
     try (NDManager scope = out.newSubManager()) {
-      NDArray raw = logits.getDataType() == DataType.FLOAT64
-          ? logits.duplicate()
-          : logits.toType(DataType.FLOAT64, false);
-      raw.attach(scope);
-      NDArray z = greedy || temperature == 1f ? raw : raw.div(Constants.scalar(raw, temperature));
-      NDArray shifted = z.sub(z.max(new int[] {1}, true));
-      NDArray weights = shifted.exp();
-      NDArray logTotal = weights.sum(new int[] {1}, true).log();
+      scope.tempAttachAll(logits); // so that every temporary below joins the scope
       NDArray token;
+      NDArray shifted;
+      NDArray logTotal;
+      NDArray keptWeights = null;
       if (greedy) {
-        // argmax returns the first maximum, as TokenSampler's strict '>' scan
-        token = (banned.additive == null ? raw : raw.add(banned.additive)).argMax(1);
+        // float32 is exact for the argmax (the first maximum, as TokenSampler's strict '>' scan)
+        // and is what the log-probs need: half the memory traffic of float64
+        NDArray raw = logits.toType(DataType.FLOAT32, false);
+        token = (banned.additive32 == null ? raw : raw.add(banned.additive32)).argMax(1);
+        shifted = raw.sub(raw.max(new int[] {1}, true));
+        logTotal = shifted.exp().sum(new int[] {1}, true).log();
       } else {
+        // float64, as TokenSampler: the inverse CDF then lands where the Java rule lands
+        NDArray raw = logits.toType(DataType.FLOAT64, false);
+        NDArray z = temperature == 1f ? raw : raw.div(Constants.scalar(raw, temperature));
+        shifted = z.sub(z.max(new int[] {1}, true));
+        NDArray weights = shifted.exp();
+        logTotal = weights.sum(new int[] {1}, true).log();
         NDArray kept = banned.keep == null ? weights : weights.mul(banned.keep);
         NDArray u;
         try (NDArray javaBacked = scope.create(uniforms, new Shape(batch, 1))) {
-          u = javaBacked.duplicate();
+          u = javaBacked.duplicate(); // PyTorch-owned memory, not the Java buffer (see Constants)
         }
         u.attach(scope);
         token = topP < 1f ? nucleus(raw, kept, u, banned) : inverseCdf(kept, u);
+        keptWeights = kept;
       }
-      NDArray tokenColumn = token.reshape(batch, 1);
-      NDArray logProb = shifted.gather(tokenColumn, 1).sub(logTotal).reshape(batch);
+      NDArray logProb = shifted.gather(token.reshape(batch, 1), 1).sub(logTotal)
+          .toType(DataType.FLOAT64, false).reshape(batch);
       // One device-to-host transfer per step: ids (exact in a double) and log-probs.
       double[] both = NDArrays.stack(new NDList(token.toType(DataType.FLOAT64, false), logProb))
           .toDoubleArray();
       int[] tokens = new int[batch];
       float[] logProbs = new float[batch];
+      boolean offTheEnd = false;
       for (int b = 0; b < batch; b++) {
         tokens[b] = (int) both[b];
         logProbs[b] = (float) both[batch + b];
+        offTheEnd |= tokens[b] >= vocab;
+      }
+      if (offTheEnd) {
+        token = lastPositive(keptWeights, token);
+        double[] again = NDArrays.stack(new NDList(token.toType(DataType.FLOAT64, false),
+            shifted.gather(token.reshape(batch, 1), 1).sub(logTotal)
+                .toType(DataType.FLOAT64, false).reshape(batch))).toDoubleArray();
+        for (int b = 0; b < batch; b++) {
+          tokens[b] = (int) again[b];
+          logProbs[b] = (float) again[batch + b];
+        }
       }
       NDArray ids = token.reshape(batch);
       ids.attach(out);
@@ -200,15 +223,29 @@ public final class DeviceSampler implements AutoCloseable {
     }
   }
 
-  /** The first id whose cumulative weight (vocabulary order) exceeds {@code u * total}. */
-  private NDArray inverseCdf(NDArray kept, NDArray u) {
+  /**
+   * The first id whose cumulative weight (vocabulary order) exceeds {@code u * total}; {@code V}
+   * when {@code u * total} rounded up to the total (see {@link #lastPositive}).
+   */
+  private static NDArray inverseCdf(NDArray kept, NDArray u) {
     NDArray cumulative = kept.cumSum(1);
     NDArray target = u.mul(cumulative.get(":, -1:"));
-    NDArray before = cumulative.lte(target).toType(DataType.INT64, false).sum(new int[] {1});
-    // u * total can round up to the total: then, as TokenSampler, the last id of positive weight
-    NDArray lastPositive = kept.gt(0).toType(DataType.INT64, false).mul(idsPlusOne)
+    return countAtMost(cumulative, target).reshape(-1);
+  }
+
+  /**
+   * Where {@code u * total} rounded up to the total (probability about 2^-53 per draw), TokenSampler
+   * takes the last id of positive weight: so does this, on the rows whose pick fell off the end.
+   */
+  private NDArray lastPositive(NDArray kept, NDArray token) {
+    NDArray last = kept.gt(0).toType(DataType.INT64, false).mul(idsPlusOne)
         .max(new int[] {1}).sub(1);
-    return before.minimum(lastPositive);
+    return token.minimum(last);
+  }
+
+  /** Per row, how many entries of a non-decreasing row are at most the row's target. */
+  private static NDArray countAtMost(NDArray nonDecreasing, NDArray target) {
+    return nonDecreasing.lte(target).sum(new int[] {1}, true);
   }
 
   /** Inverse CDF within the shortest most-likely prefix whose weight reaches topP * total. */
@@ -221,13 +258,11 @@ public final class DeviceSampler implements AutoCloseable {
     NDArray sorted = kept.gather(order, 1);
     NDArray cumulative = sorted.cumSum(1);
     NDArray threshold = kept.sum(new int[] {1}, true).mul(Constants.scalar(kept, topP));
-    NDArray positive = kept.gt(0).toType(DataType.INT64, false).sum(new int[] {1}, true);
-    NDArray size = cumulative.lt(threshold).toType(DataType.INT64, false)
-        .sum(new int[] {1}, true).add(1).minimum(positive);
+    NDArray positive = kept.gt(0).sum(new int[] {1}, true);
+    NDArray size = cumulative.lt(threshold).sum(new int[] {1}, true).add(1).minimum(positive);
     NDArray lastKept = size.sub(1);
     NDArray target = u.mul(cumulative.gather(lastKept, 1));
-    NDArray at = cumulative.lte(target).toType(DataType.INT64, false).sum(new int[] {1}, true)
-        .minimum(lastKept);
+    NDArray at = countAtMost(cumulative, target).minimum(lastKept);
     return order.gather(at, 1).reshape(rngs.length);
   }
 
