@@ -47,7 +47,7 @@ class ConfigRoundTripTest {
                 List.of(new DataSource("b")),
                 new PermutationConfig(false, 0, "exp", 0.5, 0.1, 1.5, 3.0, "skip-first:1"),
                 FilterConfig.defaults(),
-                new RolloutConfig(2, 0.7, 0.95, 16, 64))));
+                new RolloutConfig(2, 0.7, 0.95, 16, 64, 24, 12))));
   }
 
   @Test

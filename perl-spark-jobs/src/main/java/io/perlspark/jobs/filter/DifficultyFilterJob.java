@@ -60,6 +60,7 @@ public final class DifficultyFilterJob {
           .repartition(jsc.defaultParallelism());
       RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, ExecutorPolicies.newRole("filter"), "filter", params, null, null,
           f.rollouts(), (float) cfg.rollout().temperature(), (float) cfg.rollout().topP(), cfg.rollout().maxNewTokens(),
+          cfg.rollout().generationBatch(), cfg.rollout().scoringBatch(),
           Seeds.derive(cfg.run().seed(), Seeds.hash("perl.filter")), 0,
           Rewards.standard(cfg.reward().accuracyWeight(), cfg.reward().formatWeight(), ResponseFormat.parse(cfg.reward().format())),
           null, null));

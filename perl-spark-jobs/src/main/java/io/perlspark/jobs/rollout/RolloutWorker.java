@@ -5,6 +5,7 @@ import io.perlspark.common.data.Sample;
 import io.perlspark.common.reward.RewardFunction;
 import io.perlspark.common.reward.RewardResult;
 import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.model.policy.BatchedCalls;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
 import io.perlspark.model.policy.PolicyInput;
@@ -30,9 +31,6 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class RolloutWorker implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** Prompts generated together (the batch size of one generate call is this × n). */
-  static final int PROMPTS_PER_CALL = 16;
-
   /** Everything the stage needs, shipped once per task. */
   public record Context(
       PolicyRuntime runtime,
@@ -45,12 +43,20 @@ public final class RolloutWorker implements Serializable {
       float temperature,
       float topP,
       int maxNewTokens,
+      int generationBatch,
+      int scoringBatch,
       long seed,
       long step,
       RewardFunction reward,
       String failOnce,
       LongAccumulator computeNanos)
-      implements Serializable {}
+      implements Serializable {
+
+    /** Prompts per chunk: whole prompts, as many as generationBatch holds, at least one. */
+    int promptsPerCall() {
+      return Math.max(1, generationBatch / n);
+    }
+  }
 
   private final Context ctx;
 
@@ -61,10 +67,11 @@ public final class RolloutWorker implements Serializable {
   public Iterator<Row> apply(Iterator<Row> prompts) {
     maybeFailForTest();
     List<Row> out = new ArrayList<>();
-    List<Row> chunk = new ArrayList<>(PROMPTS_PER_CALL);
+    int promptsPerCall = ctx.promptsPerCall();
+    List<Row> chunk = new ArrayList<>(promptsPerCall);
     while (prompts.hasNext()) {
       chunk.add(prompts.next());
-      if (chunk.size() == PROMPTS_PER_CALL) {
+      if (chunk.size() == promptsPerCall) {
         rollout(chunk, out);
         chunk.clear();
       }
@@ -95,12 +102,14 @@ public final class RolloutWorker implements Serializable {
       }
       GenerationOptions opts = GenerationOptions.builder().optTemperature(ctx.temperature()).optTopP(ctx.topP())
           .optMaxNewTokens(ctx.maxNewTokens()).setSeeds(seeds).build();
-      GenerationResult gen = model.generate(inputs, opts);
+      // more than generationBatch only when n alone is: then the prompt's responses are split
+      GenerationResult gen = BatchedCalls.generate(model, inputs, opts, ctx.generationBatch());
       float[][] refLogp = null;
       if (ctx.reference() != null) {
         try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease(ctx.role() + "/reference", ctx.runtime(), ctx.referenceVersion(),
             ctx.reference())) {
-          TokenScores scores = ref.model().score(inputs, gen.tokens(), ctx.temperature(), false);
+          TokenScores scores = BatchedCalls.score(ref.model(), inputs, gen.tokens(), ctx.temperature(),
+              false, ctx.scoringBatch());
           refLogp = scores.logProbs();
         }
       }

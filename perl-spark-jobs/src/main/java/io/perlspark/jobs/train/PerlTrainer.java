@@ -236,7 +236,8 @@ public final class PerlTrainer {
   private RolloutWorker rolloutWorker(RolloutConfig rollout, String thetaVersion, Broadcast<byte[]> theta,
       Broadcast<byte[]> reference, LongAccumulator computeNanos) {
     return new RolloutWorker(new RolloutWorker.Context(runtime, role, thetaVersion, theta, "reference", reference,
-        rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(), cfg.run().seed(),
+        rollout.n(), (float) rollout.temperature(), (float) rollout.topP(), rollout.maxNewTokens(),
+        rollout.generationBatch(), rollout.scoringBatch(), cfg.run().seed(),
         globalStep, Pieces.reward(cfg.reward()), options.failRolloutOnce(), computeNanos));
   }
 
