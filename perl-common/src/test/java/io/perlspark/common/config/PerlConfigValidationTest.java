@@ -50,6 +50,14 @@ class PerlConfigValidationTest {
   }
 
   @Test
+  void generationAndScoringBatchesMustBePositive() {
+    ConfigException e = fails("rollout.generationBatch=0", "rollout.scoringBatch=-2");
+    assertEquals(List.of("rollout.generationBatch", "rollout.scoringBatch"), e.keys());
+    assertTrue(e.getMessage().contains("rollout.generationBatch: 0"), e.getMessage());
+    assertTrue(e.getMessage().contains("rollout.scoringBatch: -2"), e.getMessage());
+  }
+
+  @Test
   void miniBatchMustDividePromptBatch() {
     ConfigException e = fails("trainer.miniBatch=48");
     assertEquals("trainer.miniBatch", e.key());
