@@ -7,7 +7,7 @@ import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.eval.Evaluator;
 import io.perlspark.jobs.report.Charts;
 import io.perlspark.jobs.report.EvalReports;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.train.InitialParameters;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.perlspark.jobs.cli;
 
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.PerlUserException;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.train.InitialParameters;
 import java.io.IOException;
 import java.nio.file.Files;

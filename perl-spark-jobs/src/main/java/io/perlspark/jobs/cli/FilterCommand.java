@@ -4,7 +4,7 @@ import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.filter.DifficultyFilterJob;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.train.InitialParameters;
 import java.util.concurrent.Callable;

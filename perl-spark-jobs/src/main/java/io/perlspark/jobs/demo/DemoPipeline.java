@@ -10,7 +10,7 @@ import io.perlspark.jobs.filter.DifficultyFilterJob;
 import io.perlspark.jobs.report.Charts;
 import io.perlspark.jobs.report.ComparisonTable;
 import io.perlspark.jobs.report.EvalReports;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.synth.SynthJob;
 import io.perlspark.jobs.train.InitialParameters;
 import io.perlspark.jobs.train.PerlTrainer;

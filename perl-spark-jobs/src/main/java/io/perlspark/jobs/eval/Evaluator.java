@@ -15,8 +15,8 @@ import io.perlspark.common.reward.RewardResult;
 import io.perlspark.common.reward.ResponseFormat;
 import io.perlspark.common.reward.Rewards;
 import io.perlspark.jobs.data.SampleSchema;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.family.PromptProcessor;
 import io.perlspark.model.policy.GenerationOptions;
@@ -57,7 +57,7 @@ public final class Evaluator implements Serializable {
 
   private final PolicyRuntime runtime;
   private final Settings settings;
-  private final String role = ExecutorPolicies.newRole("eval");
+  private final String role = ExecutorModelCache.newRole("eval");
 
   public Evaluator(PolicyRuntime runtime, Settings settings) {
     this.runtime = runtime;
@@ -92,7 +92,7 @@ public final class Evaluator implements Serializable {
   EvalAggregator score(String split, java.util.Iterator<Row> rows, String version, Broadcast<byte[]> params) {
     EvalAggregator agg = new EvalAggregator();
     List<Sample> pending = new ArrayList<>();
-    try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role, runtime, version, params)) {
+    try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role, runtime, version, params)) {
       while (rows.hasNext()) {
         pending.add(SampleSchema.fromRow(rows.next()));
         if (pending.size() == PROMPTS_PER_CALL) {

@@ -5,7 +5,7 @@ import io.perlspark.common.config.PerlConfig;
 import io.perlspark.common.eval.EvalReport;
 import io.perlspark.common.eval.ScopeReport;
 import io.perlspark.jobs.data.DataPaths;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.train.PerlTrainer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

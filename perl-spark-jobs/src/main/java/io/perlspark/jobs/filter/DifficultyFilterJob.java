@@ -15,8 +15,8 @@ import io.perlspark.common.reward.ResponseFormat;
 import io.perlspark.common.reward.Rewards;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.permute.PermutationTransform;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.rollout.RolloutSchema;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import io.perlspark.jobs.spark.AtomicOutput;
@@ -58,7 +58,7 @@ public final class DifficultyFilterJob {
           .optSchedule(DecaySchedule.constant(0)).build();
       Dataset<Row> groups = new PermutationTransform(identity).transform(spark, prompts, 0, 1)
           .repartition(jsc.defaultParallelism());
-      RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, ExecutorPolicies.newRole("filter"), "filter", params, null, null,
+      RolloutWorker worker = new RolloutWorker(new RolloutWorker.Context(runtime, ExecutorModelCache.newRole("filter"), "filter", params, null, null,
           f.rollouts(), (float) cfg.rollout().temperature(), (float) cfg.rollout().topP(), cfg.rollout().maxNewTokens(),
           cfg.rollout().generationBatch(), cfg.rollout().scoringBatch(),
           Seeds.derive(cfg.run().seed(), Seeds.hash("perl.filter")), 0,

@@ -5,6 +5,8 @@ import io.perlspark.common.data.Sample;
 import io.perlspark.common.reward.RewardFunction;
 import io.perlspark.common.reward.RewardResult;
 import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.model.policy.BatchedCalls;
 import io.perlspark.model.policy.GenerationOptions;
 import io.perlspark.model.policy.GenerationResult;
@@ -87,7 +89,7 @@ public final class RolloutWorker implements Serializable {
     List<Sample> samples = new ArrayList<>(rows.size());
     List<PolicyInput> inputs = new ArrayList<>(rows.size() * ctx.n());
     long[] seeds = new long[rows.size() * ctx.n()];
-    try (ExecutorPolicies.Lease policy = ExecutorPolicies.lease(ctx.role() + "/policy", ctx.runtime(), ctx.policyVersion(), ctx.policy())) {
+    try (ExecutorModelCache.Lease policy = ExecutorModelCache.lease(ctx.role() + "/policy", ctx.runtime(), ctx.policyVersion(), ctx.policy())) {
       PolicyModel model = policy.model();
       for (int r = 0; r < rows.size(); r++) {
         Row row = rows.get(r);
@@ -106,7 +108,7 @@ public final class RolloutWorker implements Serializable {
       GenerationResult gen = BatchedCalls.generate(model, inputs, opts, ctx.generationBatch());
       float[][] refLogp = null;
       if (ctx.reference() != null) {
-        try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease(ctx.role() + "/reference", ctx.runtime(), ctx.referenceVersion(),
+        try (ExecutorModelCache.Lease ref = ExecutorModelCache.lease(ctx.role() + "/reference", ctx.runtime(), ctx.referenceVersion(),
             ctx.reference())) {
           TokenScores scores = BatchedCalls.score(ref.model(), inputs, gen.tokens(), ctx.temperature(),
               false, ctx.scoringBatch());

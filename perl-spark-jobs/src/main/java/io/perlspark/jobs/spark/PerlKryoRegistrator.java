@@ -49,7 +49,7 @@ public class PerlKryoRegistrator implements KryoRegistrator {
       Sample.class, ImageRef.class, AnswerKind.class, RejectReason.class, Rejection.class,
       io.perlspark.model.train.GradientResult.class, io.perlspark.model.loss.LossStats.class,
       io.perlspark.model.train.SftStats.class, io.perlspark.common.eval.EvalAggregator.class,
-      io.perlspark.common.eval.EvalRecord.class, io.perlspark.jobs.rollout.PolicyRuntime.class,
+      io.perlspark.common.eval.EvalRecord.class, io.perlspark.jobs.executor.PolicyRuntime.class,
       io.perlspark.jobs.prepare.InputProbe.FileProbe.class, io.perlspark.jobs.train.PromptVerdict.class,
       byte[].class, byte[][].class, int[].class, int[][].class, float[].class, float[][].class,
       double[].class, long[].class, String[].class,

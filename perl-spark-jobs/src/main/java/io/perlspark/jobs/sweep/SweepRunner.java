@@ -7,7 +7,7 @@ import io.perlspark.common.eval.ScopeReport;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.eval.Evaluator;
 import io.perlspark.jobs.report.EvalReports;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.train.PerlTrainer;
 import io.perlspark.jobs.train.Preflight;
 import java.io.IOException;

@@ -2,8 +2,8 @@ package io.perlspark.jobs.train;
 
 import io.perlspark.common.data.Sample;
 import io.perlspark.jobs.data.SampleSchema;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.PolicyInput;
@@ -54,7 +54,7 @@ public final class GradientStage {
         }
         // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
         mine.sort(Comparator.comparing((Row r) -> r.<String>getAs("id")).thenComparing(r -> r.<Integer>getAs("idx")));
-        try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role + "/policy", runtime, version, params)) {
+        try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role + "/policy", runtime, version, params)) {
           List<TrainingExample> examples = new ArrayList<>(mine.size());
           PromptCache prompts = new PromptCache(lease);
           for (Row r : mine) {
@@ -92,7 +92,7 @@ public final class GradientStage {
         return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
       }
       mine.sort(Comparator.comparing(r -> r.<String>getAs("id")));
-      try (ExecutorPolicies.Lease lease = ExecutorPolicies.lease(role + "/policy", runtime, version, params)) {
+      try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role + "/policy", runtime, version, params)) {
         List<SftExample> examples = new ArrayList<>(mine.size());
         for (Row r : mine) {
           Sample s = SampleSchema.fromRow(r);
@@ -144,10 +144,10 @@ public final class GradientStage {
   /** Decodes each distinct prompt once per task (a group's n responses share it). */
   static final class PromptCache implements Serializable {
     private static final long serialVersionUID = 1L;
-    private final transient ExecutorPolicies.Lease lease;
+    private final transient ExecutorModelCache.Lease lease;
     private final java.util.Map<String, PolicyInput> byId = new java.util.HashMap<>();
 
-    PromptCache(ExecutorPolicies.Lease lease) {
+    PromptCache(ExecutorModelCache.Lease lease) {
       this.lease = lease;
     }
 

@@ -1,7 +1,7 @@
 package io.perlspark.jobs.train;
 
 import io.perlspark.jobs.PerlUserException;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;
 import io.perlspark.model.checkpoint.CheckpointStore;

@@ -10,8 +10,8 @@ import io.perlspark.common.permute.Permuter;
 import io.perlspark.common.rl.AdvantageEstimator;
 import io.perlspark.common.rl.GroupAdvantages;
 import io.perlspark.jobs.PerlUserException;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointException;
@@ -89,7 +89,7 @@ public final class PerlTrainer {
   private final Path out;
   private final int partitions;
   /** Names this run's models in executors' caches, so that concurrent runs (a sweep) never share one. */
-  private final String role = ExecutorPolicies.newRole("train");
+  private final String role = ExecutorModelCache.newRole("train");
 
   // The driver's state: everything a checkpoint holds.
   private PolicyModel policy;

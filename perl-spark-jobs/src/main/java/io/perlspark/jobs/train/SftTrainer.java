@@ -5,7 +5,7 @@ import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.DataSource;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.common.config.StageConfig;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.model.checkpoint.Checkpoint;
 import io.perlspark.model.checkpoint.CheckpointStore;
 import io.perlspark.model.learn.AdamW;
@@ -43,7 +43,7 @@ public final class SftTrainer {
   private final PerlConfig cfg;
   private final Options o;
   private final PolicyRuntime runtime;
-  private final String role = io.perlspark.jobs.rollout.ExecutorPolicies.newRole("sft");
+  private final String role = io.perlspark.jobs.executor.ExecutorModelCache.newRole("sft");
 
   public SftTrainer(SparkSession spark, PerlConfig cfg, Options o) {
     this.spark = spark;

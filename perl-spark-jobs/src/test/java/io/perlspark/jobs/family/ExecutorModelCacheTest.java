@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.model.checkpoint.ModelFolders;
 import io.perlspark.model.family.qwen25vl.Qwen25VlPolicy;
@@ -54,11 +54,11 @@ class ExecutorModelCacheTest {
   static void start() throws Exception {
     Path model = QwenJobsFixture.copyTinyModel(dir.resolve("qwen-tiny"));
     System.setProperty(ModelFolders.CACHE_PROPERTY, dir.resolve("model-cache").toString());
-    System.setProperty(ExecutorPolicies.MAX_BYTES_KEY, "1");
+    System.setProperty(ExecutorModelCache.MAX_BYTES_KEY, "1");
     try {
       spark = SparkSessions.create("ExecutorModelCacheTest", "local[1]");
     } finally {
-      System.clearProperty(ExecutorPolicies.MAX_BYTES_KEY);
+      System.clearProperty(ExecutorModelCache.MAX_BYTES_KEY);
     }
     jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> qwen = List.of("model.family=qwen2_5_vl", "model.path=" + model.toUri(),
@@ -94,21 +94,21 @@ class ExecutorModelCacheTest {
     PolicyRuntime two = PolicyRuntime.from(PerlConfig.defaults().model(), 9002);
     Broadcast<byte[]> p1 = initial(one);
     Broadcast<byte[]> p2 = initial(two);
-    long loads = ExecutorPolicies.loads("evicting");
-    try (ExecutorPolicies.Lease a = ExecutorPolicies.lease("a/evicting", one, "v1", p1)) {
+    long loads = ExecutorModelCache.loads("evicting");
+    try (ExecutorModelCache.Lease a = ExecutorModelCache.lease("a/evicting", one, "v1", p1)) {
       assertArrayEquals(p1.value(), a.model().parametersToBytes());
     }
-    try (ExecutorPolicies.Lease b = ExecutorPolicies.lease("b/evicting", two, "v1", p2)) {
+    try (ExecutorModelCache.Lease b = ExecutorModelCache.lease("b/evicting", two, "v1", p2)) {
       assertArrayEquals(p2.value(), b.model().parametersToBytes());
     }
-    assertEquals(1, ExecutorPolicies.evictions(one), "b's model pushed out the idle a");
-    try (ExecutorPolicies.Lease a = ExecutorPolicies.lease("a/evicting", one, "v1", p1)) {
+    assertEquals(1, ExecutorModelCache.evictions(one), "b's model pushed out the idle a");
+    try (ExecutorModelCache.Lease a = ExecutorModelCache.lease("a/evicting", one, "v1", p1)) {
       assertArrayEquals(p1.value(), a.model().parametersToBytes(), "rebuilt and reloaded");
     }
-    assertEquals(1, ExecutorPolicies.evictions(two), "and a pushed out b");
-    assertEquals(2, ExecutorPolicies.builds(one));
-    assertEquals(1, ExecutorPolicies.builds(two));
-    assertEquals(3, ExecutorPolicies.loads("evicting") - loads, "every eviction costs a load");
+    assertEquals(1, ExecutorModelCache.evictions(two), "and a pushed out b");
+    assertEquals(2, ExecutorModelCache.builds(one));
+    assertEquals(1, ExecutorModelCache.builds(two));
+    assertEquals(3, ExecutorModelCache.loads("evicting") - loads, "every eviction costs a load");
   }
 
   @Test
@@ -116,9 +116,9 @@ class ExecutorModelCacheTest {
     PolicyRuntime one = PolicyRuntime.from(PerlConfig.defaults().model(), 9003);
     PolicyRuntime two = PolicyRuntime.from(PerlConfig.defaults().model(), 9004);
     Broadcast<byte[]> p1 = initial(one);
-    try (ExecutorPolicies.Lease a = ExecutorPolicies.lease("a/held", one, "v1", p1);
-        ExecutorPolicies.Lease b = ExecutorPolicies.lease("b/held", two, "v1", initial(two))) {
-      assertEquals(0, ExecutorPolicies.evictions(one), "a is leased: kept, over budget");
+    try (ExecutorModelCache.Lease a = ExecutorModelCache.lease("a/held", one, "v1", p1);
+        ExecutorModelCache.Lease b = ExecutorModelCache.lease("b/held", two, "v1", initial(two))) {
+      assertEquals(0, ExecutorModelCache.evictions(one), "a is leased: kept, over budget");
       assertArrayEquals(p1.value(), a.model().parametersToBytes(), "a's parameters intact");
       assertNotSame(a.model(), b.model());
     }
@@ -126,7 +126,7 @@ class ExecutorModelCacheTest {
 
   @Test
   void aLoraRunsRolesAreViewsOfOneBaseThatScoresExactlyAsTheBase() throws Exception {
-    long builds = ExecutorPolicies.builds(lora);
+    long builds = ExecutorModelCache.builds(lora);
     byte[] fresh = lora.initialParameters();
     Broadcast<byte[]> reference = jsc.broadcast(fresh);
     Broadcast<byte[]> trained = jsc.broadcast(perturbed(fresh));
@@ -134,10 +134,10 @@ class ExecutorModelCacheTest {
     int[][] responses = {{100, 200, 300, 400}, {5, 6, 7}};
     float[] referenceScores;
     // as in a rollout task: the policy lease is held while the reference lease is taken
-    try (ExecutorPolicies.Lease policy = ExecutorPolicies.lease("run1/policy", lora, "step1", trained);
-        ExecutorPolicies.Lease ref = ExecutorPolicies.lease("run1/reference", lora, "reference", reference);
-        ExecutorPolicies.Lease otherJob = ExecutorPolicies.lease("run2/policy", lora, "step0", reference)) {
-      assertEquals(builds + 1, ExecutorPolicies.builds(lora), "one base for three roles of two jobs");
+    try (ExecutorModelCache.Lease policy = ExecutorModelCache.lease("run1/policy", lora, "step1", trained);
+        ExecutorModelCache.Lease ref = ExecutorModelCache.lease("run1/reference", lora, "reference", reference);
+        ExecutorModelCache.Lease otherJob = ExecutorModelCache.lease("run2/policy", lora, "step0", reference)) {
+      assertEquals(builds + 1, ExecutorModelCache.builds(lora), "one base for three roles of two jobs");
       Qwen25VlPolicy p = (Qwen25VlPolicy) policy.model();
       Qwen25VlPolicy r = (Qwen25VlPolicy) ref.model();
       assertTrue(p.model().isView() && r.model().isView());
@@ -149,7 +149,7 @@ class ExecutorModelCacheTest {
       long base = 4L * lora.recipe().baseParameterCount();
       // the cache holds the base (with its own, unused, adapters) and three views: the idle
       // models of earlier tests are gone (budget of one byte), and no base is counted twice
-      assertEquals(base + 4 * adapters, ExecutorPolicies.cachedBytes(Device.cpu()));
+      assertEquals(base + 4 * adapters, ExecutorModelCache.cachedBytes(Device.cpu()));
 
       inputs = List.of(ref.prompts().process("<image> Which colour is it?", List.of(png(56, 56))),
           ref.prompts().process("Count to three.", List.of()));
@@ -175,20 +175,20 @@ class ExecutorModelCacheTest {
     Broadcast<byte[]> reference = jsc.broadcast(lora.initialParameters());
     PolicyRuntime other = PolicyRuntime.from(PerlConfig.defaults().model(), 9005);
     Qwen25VlPolicy view;
-    long evictions = ExecutorPolicies.evictions(lora);
-    try (ExecutorPolicies.Lease ref = ExecutorPolicies.lease("run3/reference", lora, "reference", reference)) {
+    long evictions = ExecutorModelCache.evictions(lora);
+    try (ExecutorModelCache.Lease ref = ExecutorModelCache.lease("run3/reference", lora, "reference", reference)) {
       view = (Qwen25VlPolicy) ref.model();
       float[] before = view.flatParameters();
       // another runtime's model, over budget: everything idle goes, not the leased view's base
-      try (ExecutorPolicies.Lease o = ExecutorPolicies.lease("x/other", other, "v1", initial(other))) {
+      try (ExecutorModelCache.Lease o = ExecutorModelCache.lease("x/other", other, "v1", initial(other))) {
         assertFalse(view.model().baseFreed(), "the base stays under a live lease");
         assertArrayEquals(before, view.flatParameters());
       }
       assertFalse(view.model().baseFreed());
     }
     // a model is built (another role): the cache makes room, now the view is idle
-    try (ExecutorPolicies.Lease o = ExecutorPolicies.lease("y/other", other, "v1", initial(other))) {
-      assertTrue(ExecutorPolicies.evictions(lora) >= evictions + 2, "the idle view, then its base");
+    try (ExecutorModelCache.Lease o = ExecutorModelCache.lease("y/other", other, "v1", initial(other))) {
+      assertTrue(ExecutorModelCache.evictions(lora) >= evictions + 2, "the idle view, then its base");
       assertTrue(view.model().baseFreed(), "no view left: the base's memory is freed");
     }
   }
@@ -196,14 +196,14 @@ class ExecutorModelCacheTest {
   @Test
   void aBudgetThatIsNotASizeNamesTheKey() {
     // the conf an executor reads (SparkEnv's; in local mode the driver's)
-    SparkEnv.get().conf().set(ExecutorPolicies.MAX_BYTES_KEY, "lots");
+    SparkEnv.get().conf().set(ExecutorModelCache.MAX_BYTES_KEY, "lots");
     try {
       PolicyRuntime one = PolicyRuntime.from(PerlConfig.defaults().model(), 9006);
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> ExecutorPolicies.lease("a/badbudget", one, "v1", initial(one)).close());
-      assertTrue(e.getMessage().startsWith(ExecutorPolicies.MAX_BYTES_KEY + "=lots"), e.getMessage());
+          () -> ExecutorModelCache.lease("a/badbudget", one, "v1", initial(one)).close());
+      assertTrue(e.getMessage().startsWith(ExecutorModelCache.MAX_BYTES_KEY + "=lots"), e.getMessage());
     } finally {
-      SparkEnv.get().conf().set(ExecutorPolicies.MAX_BYTES_KEY, "1");
+      SparkEnv.get().conf().set(ExecutorModelCache.MAX_BYTES_KEY, "1");
     }
   }
 

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.synth.SynthOptions;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.synth.SynthJob;
 import io.perlspark.model.checkpoint.ModelFolders;

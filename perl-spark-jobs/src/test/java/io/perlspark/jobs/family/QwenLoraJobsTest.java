@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.ConfigException;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.train.InitialParameters;
 import io.perlspark.jobs.train.Preflight;
 import io.perlspark.model.lora.PeftAdapterIO;

@@ -10,7 +10,7 @@ import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
 import io.perlspark.jobs.cli.PerlCli;
 import io.perlspark.jobs.PerlUserException;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.train.InitialParameters;
 import java.io.IOException;
 import java.io.PrintWriter;

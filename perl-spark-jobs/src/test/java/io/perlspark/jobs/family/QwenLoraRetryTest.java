@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.perlspark.common.config.ConfigLoader;
 import io.perlspark.common.config.PerlConfig;
-import io.perlspark.jobs.rollout.ExecutorPolicies;
-import io.perlspark.jobs.rollout.PolicyRuntime;
+import io.perlspark.jobs.executor.ExecutorModelCache;
+import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.spark.SparkSessions;
 import io.perlspark.jobs.train.InitialParameters;
 import io.perlspark.jobs.train.PerlTrainer;
@@ -68,7 +68,7 @@ class QwenLoraRetryTest {
     assertTrue(runtime.recipe().trainsLora());
     byte[] initial = InitialParameters.load(cleanConfig.model().init(), runtime, new Configuration());
     assertFalse(Arrays.equals(runtime.initialParameters(), initial), "SFT moved the adapters");
-    long referenceLoads = ExecutorPolicies.loads("reference");
+    long referenceLoads = ExecutorModelCache.loads("reference");
 
     PerlTrainer.Result clean = new PerlTrainer(spark, cleanConfig,
         new PerlTrainer.Options("never", null, null, false)).run();
@@ -105,9 +105,9 @@ class QwenLoraRetryTest {
     assertEquals(rollouts, Files.readAllLines(faulty.outputDir().resolve("rollouts.jsonl")),
         "the logged rollouts are identical");
 
-    assertTrue(ExecutorPolicies.loads("reference") - referenceLoads >= 2,
+    assertTrue(ExecutorModelCache.loads("reference") - referenceLoads >= 2,
         "each run's rollouts took the reference (its initial adapters) from the cache");
-    assertEquals(1, ExecutorPolicies.builds(runtime),
+    assertEquals(1, ExecutorModelCache.builds(runtime),
         "one base for the policy, reference and gradient roles of both runs");
   }
 

@@ -57,9 +57,9 @@ class PerlTrainerTest {
   @Test
   void trainingUpdatesTheParametersAndLogsEveryStep() throws Exception {
     Path out = dir.resolve("plain");
-    long loadsBefore = io.perlspark.jobs.rollout.ExecutorPolicies.loads("policy");
+    long loadsBefore = io.perlspark.jobs.executor.ExecutorModelCache.loads("policy");
     PerlTrainer.Result r = train(fixture.load(List.of("run.outputDir=" + out)), "never");
-    long loads = io.perlspark.jobs.rollout.ExecutorPolicies.loads("policy") - loadsBefore;
+    long loads = io.perlspark.jobs.executor.ExecutorModelCache.loads("policy") - loadsBefore;
     assertEquals(4, r.steps());
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertEquals(4, lines.size());
@@ -84,7 +84,7 @@ class PerlTrainerTest {
     assertEquals(versions, loads, "parameters loaded once per executor per version");
     assertTrue(updates > 0, "some mini-batch updates happened");
     byte[] init = InitialParameters.load(fixture.load(List.of()).model().init(),
-        io.perlspark.jobs.rollout.PolicyRuntime.from(fixture.load(List.of()).model(), 11), spark.sparkContext().hadoopConfiguration());
+        io.perlspark.jobs.executor.PolicyRuntime.from(fixture.load(List.of()).model(), 11), spark.sparkContext().hadoopConfiguration());
     assertFalse(java.util.Arrays.equals(init, r.parameters()), "training changed the parameters");
     assertTrue(Files.size(out.resolve("rollouts.jsonl")) > 0);
   }
@@ -111,7 +111,7 @@ class PerlTrainerTest {
       assertEquals(0, m.get("perm_copies").asInt(), l);
     }
     byte[] init = InitialParameters.load(cfg.model().init(),
-        io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration());
+        io.perlspark.jobs.executor.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration());
     assertArrayEquals(init, r.parameters(), "nothing was trained");
     assertEquals(3, io.perlspark.jobs.cli.TrainCommandAccess.noUpdateExit(r, false));
     assertEquals(0, io.perlspark.jobs.cli.TrainCommandAccess.noUpdateExit(r, true));
@@ -160,7 +160,7 @@ class PerlTrainerTest {
     PerlConfig cfg = fixture.load(List.of("run.outputDir=" + dir.resolve("failing"), "stages[0].steps=3",
         "algorithm.klCoef=0.01"));
     int parameterBytes = InitialParameters.load(cfg.model().init(),
-        io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration()).length;
+        io.perlspark.jobs.executor.PolicyRuntime.from(cfg.model(), 11), spark.sparkContext().hadoopConfiguration()).length;
     // The probe sees a broadcast of parameters while it lives, and not once it is destroyed.
     var probe = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
         .broadcast(new byte[parameterBytes]);

@@ -105,8 +105,8 @@ class PreflightTest {
     assertEquals("model.dtype", onlyModelProblem(sft).key());
     // the CLI's early runtime refuses too; perl export (files only, float32 merge) does not
     assertThrows(ConfigException.class,
-        () -> io.perlspark.jobs.rollout.PolicyRuntime.from(cfg.model(), 1));
-    io.perlspark.jobs.rollout.PolicyRuntime.forFiles(cfg.model(), 1);
+        () -> io.perlspark.jobs.executor.PolicyRuntime.from(cfg.model(), 1));
+    io.perlspark.jobs.executor.PolicyRuntime.forFiles(cfg.model(), 1);
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.perlspark.jobs.rollout;
+package io.perlspark.jobs.executor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.perlspark.jobs.rollout;
+package io.perlspark.jobs.executor;
 
 import io.perlspark.common.config.ModelConfig;
 import io.perlspark.model.family.ModelFamilies;

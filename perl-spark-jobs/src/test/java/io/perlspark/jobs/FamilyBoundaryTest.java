@@ -1,4 +1,4 @@
-package io.perlspark.jobs.rollout;
+package io.perlspark.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

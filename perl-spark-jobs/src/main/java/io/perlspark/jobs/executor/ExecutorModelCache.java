@@ -1,4 +1,4 @@
-package io.perlspark.jobs.rollout;
+package io.perlspark.jobs.executor;
 
 import ai.djl.Device;
 import ai.djl.util.cuda.CudaUtils;
@@ -45,10 +45,10 @@ import org.slf4j.LoggerFactory;
  * lock (eviction only tries them); a task may hold its policy lease while taking its reference
  * lease (roles are always taken in that order); a base's build lock is taken last.
  */
-public final class ExecutorPolicies {
-  private ExecutorPolicies() {}
+public final class ExecutorModelCache {
+  private ExecutorModelCache() {}
 
-  private static final Logger LOG = LoggerFactory.getLogger(ExecutorPolicies.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorModelCache.class);
 
   /** Spark conf key of the cache's budget, per device, in bytes (Spark's size syntax). */
   public static final String MAX_BYTES_KEY = "spark.perl.modelCache.maxBytes";
