@@ -58,6 +58,12 @@ class PerlConfigValidationTest {
   }
 
   @Test
+  void evalSamplesPerCallMustBePositive() {
+    ConfigException e = fails("eval.samplesPerCall=0");
+    assertEquals(List.of("eval.samplesPerCall"), e.keys());
+  }
+
+  @Test
   void miniBatchMustDividePromptBatch() {
     ConfigException e = fails("trainer.miniBatch=48");
     assertEquals("trainer.miniBatch", e.key());

@@ -41,14 +41,14 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class Evaluator implements Serializable {
   private static final long serialVersionUID = 1L;
-  static final int PROMPTS_PER_CALL = 64;
 
   /** What to score and how. */
-  public record Settings(int permutationsPerSample, Integer maxSamples, int maxNewTokens, long seed,
-      String slots, RewardFunction reward) implements Serializable {
+  public record Settings(int permutationsPerSample, Integer maxSamples, int samplesPerCall,
+      int maxNewTokens, long seed, String slots, RewardFunction reward) implements Serializable {
 
     public static Settings from(PerlConfig cfg) {
-      return new Settings(cfg.eval().permutationsPerSample(), cfg.eval().maxSamples(), cfg.rollout().maxNewTokens(),
+      return new Settings(cfg.eval().permutationsPerSample(), cfg.eval().maxSamples(),
+          cfg.eval().samplesPerCall(), cfg.rollout().maxNewTokens(),
           cfg.run().seed(), cfg.permutation().slots(),
           Rewards.standard(cfg.reward().accuracyWeight(), cfg.reward().formatWeight(),
               ResponseFormat.parse(cfg.reward().format())));
@@ -95,7 +95,7 @@ public final class Evaluator implements Serializable {
     try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role, runtime, version, params)) {
       while (rows.hasNext()) {
         pending.add(SampleSchema.fromRow(rows.next()));
-        if (pending.size() == PROMPTS_PER_CALL) {
+        if (pending.size() == settings.samplesPerCall()) {
           for (EvalRecord r : records(split, pending, lease.model(), lease.prompts())) {
             agg.add(r);
           }
