@@ -206,7 +206,7 @@ public final class PerlTrainer {
    * fails.
    */
   private Map<String, Object> step(StageRun run, Broadcast<byte[]> reference) {
-    StepTimings timings = new StepTimings();
+    StepTimings timings = new StepTimings(jsc.sc(), "perl train step " + (globalStep + 1));
     LongAccumulator rolloutCompute = jsc.sc().longAccumulator("rollout compute ns");
     LongAccumulator gradientCompute = jsc.sc().longAccumulator("gradient compute ns");
     RolloutRounds.Batch batch;

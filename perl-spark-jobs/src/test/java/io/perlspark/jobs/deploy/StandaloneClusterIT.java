@@ -180,13 +180,85 @@ class StandaloneClusterIT {
     }
   }
 
+  /**
+   * A LoRA run of a Hugging Face Qwen2.5-VL checkpoint (the tiny fixture, read by every JVM through
+   * Hadoop from a file URI) with the KL term on: each executor builds the base once and holds the
+   * policy and the reference as adapter views; then the adapters are exported as a PEFT folder and
+   * merged into a full Hub folder, from the same jar on the same cluster.
+   */
+  @Test
+  @Timeout(value = 12, unit = TimeUnit.MINUTES)
+  void aLoraRunOfAHubCheckpointTrainsAndExportsOnTheCluster() throws Exception {
+    Path work = dir.resolve("qwen");
+    Path model = copyTinyQwen(work.resolve("qwen-tiny"));
+    long t = System.nanoTime();
+    submit("qwen-synth", 4, List.of(), "synth", "--out", work.resolve("synth").toString(), "--train", "16",
+        "--eval", "4", "--sft", "8", "--seed", "5", "--partitions", "2");
+    phase("perl synth (Qwen run)", t);
+    Path config = work.resolve("lora.yaml");
+    Path out = work.resolve("run");
+    Files.writeString(config, String.join("\n",
+        "run: {name: cluster-lora, seed: 11, outputDir: " + out + "}",
+        "model: {family: qwen2_5_vl, path: '" + model.toUri() + "', maxSeqLen: 256, device: cpu,",
+        "        lora: {enabled: true, rank: 4, alpha: 8}}",
+        "algorithm: {klCoef: 0.05}",
+        "rollout: {n: 2, maxNewTokens: 6}",
+        "trainer: {lr: 1.0e-3, promptBatch: 2, miniBatch: 2, microBatch: 4, checkpointEvery: 1, evalEvery: 0}",
+        "filter: {online: {enabled: false}}",
+        "stages:",
+        "  - name: perl",
+        "    steps: 2",
+        "    data: [{path: " + work.resolve("synth/train") + "}]",
+        ""));
+    t = System.nanoTime();
+    submit("qwen-lora-train", 8, List.of(), "train", "--config", config.toString(), "--no-progress", "--resume", "never");
+    phase("perl train (Qwen2.5-VL tiny, LoRA r=4, KL on, 2 steps)", t);
+    List<JsonNode> steps = metricsWithoutTimings(out);
+    assertEquals(2, steps.size(), "two steps logged: " + steps);
+
+    t = System.nanoTime();
+    Path adapter = work.resolve("adapter");
+    Path merged = work.resolve("merged");
+    submit("qwen-export", 4, List.of(), "export", "--config", config.toString(), "--checkpoint", out.toString(),
+        "-o", adapter.toString());
+    submit("qwen-export-merged", 4, List.of(), "export", "--config", config.toString(), "--checkpoint",
+        out.toString(), "-o", merged.toString(), "--merge");
+    phase("perl export (PEFT adapter, merged Hub folder)", t);
+    JsonNode adapterConfig = JSON.readTree(adapter.resolve("adapter_config.json").toFile());
+    assertEquals(4, adapterConfig.path("r").asInt(), adapterConfig.toString());
+    assertTrue(Files.size(adapter.resolve("adapter_model.safetensors")) > 0);
+    for (String f : List.of("config.json", "tokenizer.json")) {
+      assertTrue(Files.isRegularFile(merged.resolve(f)), "merged folder holds " + f);
+    }
+    try (Stream<Path> files = Files.list(merged)) {
+      assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors")), "merged weights");
+    }
+  }
+
+  /** The perl-model test fixture's tiny tied-head Qwen2.5-VL checkpoint, as a Hub folder. */
+  static Path copyTinyQwen(Path to) throws IOException {
+    Path fixtures = ROOT.resolve("perl-model/src/test/resources/qwen25vl");
+    Files.createDirectories(to);
+    try (Stream<Path> files = Files.list(fixtures.resolve("tiny-tied"))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".txt") && !name.equals("config.hub-style.json")) {
+          Files.copy(f, to.resolve(name));
+        }
+      }
+    }
+    Files.copy(fixtures.resolve("tokenizer.json"), to.resolve("tokenizer.json"));
+    return to;
+  }
+
   // ---- the kill ---------------------------------------------------------------------------------
 
   record Kill(String executorId, int stageId, boolean commandLinesHoldingSecret) {}
 
   /**
    * Waits until step 1 is done, then, through the driver's REST API, until a rollout stage
-   * ("collectAsList at PerlTrainer") has a running task, and SIGKILLs the executor JVM running it.
+   * (a Spark job the trainer labels "perl train step N: rollout") has a running task, and SIGKILLs
+   * the executor JVM running it.
    */
   static Kill killAnExecutorDuringRollouts(Process driver, int uiPort, Path metrics) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -199,7 +271,7 @@ class StandaloneClusterIT {
         appId = get(http, api).map(j -> j.path(0).path("id").asText(null)).orElse(null);
       } else if (lines(metrics) >= 1) {
         for (JsonNode stage : get(http, api + "/" + appId + "/stages?status=active").orElse(JSON.createArrayNode())) {
-          if (!stage.path("name").asText().startsWith("collectAsList at PerlTrainer.java")) {
+          if (!stage.path("description").asText().contains(": rollout")) {
             continue;
           }
           String tasks = api + "/" + appId + "/stages/" + stage.get("stageId").asInt() + "/"
@@ -222,7 +294,7 @@ class StandaloneClusterIT {
       }
       Thread.sleep(50);
     }
-    fail("no running rollout task (stage 'collectAsList at PerlTrainer.java') seen after step 1 within 5 minutes; "
+    fail("no running rollout task (a stage described 'perl train step N: rollout') seen after step 1 within 5 minutes; "
         + tail("train-disturbed"));
     return null;
   }
