@@ -42,10 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * required) runs `perl synth`, `perl sft` and two identical `perl train` runs submitted through
  * deploy/standalone/submit.sh. In the second, one executor JVM is SIGKILLed while it runs a rollout
  * task; the run must finish with bitwise the same final parameters and the same metrics as the
- * undisturbed one. Every process is stopped by PID (stop-cluster.sh, then a direct fallback), also
+ * undisturbed one. A second test trains LoRA adapters on a Hugging Face Qwen2.5-VL checkpoint
+ * (the tiny fixture, KL on) and exports them, PEFT-style and merged. Every process is stopped by PID (stop-cluster.sh, then a direct fallback), also
  * when the test fails or the JVM is interrupted (shutdown hook).
  *
- * <p>Not part of `mvn test` (about 4 minutes on 2 cores); .ci/standalone-it runs it after building
+ * <p>Not part of `mvn test` (about 6 minutes on 2 cores); .ci/standalone-it runs it after building
  * the application jar and the Spark jars: {@code mvn -pl perl-spark-jobs test -Dtest=StandaloneClusterIT}.
  */
 class StandaloneClusterIT {
