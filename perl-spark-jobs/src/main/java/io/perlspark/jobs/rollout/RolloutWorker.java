@@ -20,7 +20,7 @@ import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.util.LongAccumulator;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -150,7 +150,8 @@ public final class RolloutWorker implements Serializable {
     v[n + 8] = reward.total();
     v[n + 9] = reward.accuracy();
     v[n + 10] = reward.format();
-    return RowFactory.create(v);
+    // With its schema: the trainer reads these rows by column name without a Dataset around them.
+    return new GenericRowWithSchema(v, RolloutSchema.SCHEMA);
   }
 
   static scala.collection.immutable.Seq<Integer> seq(int[] a) {

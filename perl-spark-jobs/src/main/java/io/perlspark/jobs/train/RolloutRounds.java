@@ -2,54 +2,50 @@ package io.perlspark.jobs.train;
 
 import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.jobs.permute.PermutationTransform;
-import io.perlspark.jobs.rollout.RolloutSchema;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * A step's draw → permute → roll out → filter/refill phases: rounds of prompts drawn from the
  * cursor, expanded into permutation groups, rolled out and scored on executors, until the online
  * filter has kept a full batch or the rounds run out (DAPO dynamic sampling). The prompts keep the
- * stage data's partitioning (no shuffle); each round's rollouts stay cached for the update, and only
- * the per-rollout summaries ({@link RolloutInfo}) reach the driver.
+ * stage data's partitioning (no shuffle). A round is one Spark job on plain RDDs (no Dataset to plan
+ * per round): its rollout rows stay cached, as objects, for the update, and only one summary object
+ * per task ({@link RolloutSummaries}) reaches the driver.
  */
 final class RolloutRounds {
   /**
    * A filled batch.
    *
    * @param kept the kept groups in group-id order
-   * @param rollouts every round's rollout rows (kept groups and dropped ones), cached
+   * @param rollouts every round's rollout rows (kept groups and dropped ones), cached; partition i
+   *     holds the rollouts whose {@link RolloutInfo#partition()} is i
    * @param permutableDrawn drawn prompts that a permutation can move
    * @param permutedCopies permuted copies among the drawn groups
    */
   record Batch(BatchFiller.FillResult<GroupHandle> fill, List<GroupHandle> kept, JavaRDD<Row> rollouts,
       int promptsDrawn, int permutableDrawn, int permutedCopies) {}
 
-  private final SparkSession spark;
   private final StageRun stage;
   private final long stageStep;
   private final RolloutWorker worker;
   private final PermutationTransform permute;
   private final StepTimings timings;
   private final StepResources resources;
-  private final List<Dataset<Row>> rounds = new ArrayList<>();
+  private final List<JavaRDD<Row>> rounds = new ArrayList<>();
+  private int partitionsSoFar;
   private int promptsDrawn;
   private int groupsKeptSoFar;
   private int permutableDrawn;
   private int permutedCopies;
 
-  RolloutRounds(SparkSession spark, StageRun stage, long stageStep, RolloutWorker worker, StepTimings timings,
-      StepResources resources) {
-    this.spark = spark;
+  RolloutRounds(StageRun stage, long stageStep, RolloutWorker worker, StepTimings timings, StepResources resources) {
     this.stage = stage;
     this.stageStep = stageStep;
     this.worker = worker;
@@ -66,9 +62,10 @@ final class RolloutRounds {
     return timings.time("filter", () -> {
       List<GroupHandle> kept = new ArrayList<>(fill.kept());
       kept.sort(Comparator.comparing(GroupHandle::groupId));
-      JavaRDD<Row> rollouts = rounds.get(0).javaRDD();
+      // Round after round, so that partition i of the union is the one RolloutInfo#partition names.
+      JavaRDD<Row> rollouts = rounds.get(0);
       for (int i = 1; i < rounds.size(); i++) {
-        rollouts = rollouts.union(rounds.get(i).javaRDD());
+        rollouts = rollouts.union(rounds.get(i));
       }
       return new Batch(fill, kept, rollouts, promptsDrawn, permutableDrawn, permutedCopies);
     });
@@ -80,8 +77,8 @@ final class RolloutRounds {
     if (draw == 0) {
       return List.of(); // every prompt of the stage was drawn in this step
     }
-    Dataset<Row> prompts = timings.time("permute", () -> drawAndPermute(draw));
-    List<Row> summaries = timings.time("rollout", () -> rollOut(prompts));
+    JavaRDD<Row> prompts = timings.time("permute", () -> drawAndPermute(draw));
+    List<RolloutSummaries> summaries = timings.time("rollout", () -> rollOut(prompts));
     return timings.time("filter", () -> groups(summaries, round));
   }
 
@@ -92,26 +89,32 @@ final class RolloutRounds {
     return Math.min(stage.cursor().remainingThisStep(), draw);
   }
 
-  private Dataset<Row> drawAndPermute(int draw) {
+  /** The drawn prompts and their permuted copies (lazy: the transform runs inside the rollout job). */
+  private JavaRDD<Row> drawAndPermute(int draw) {
     List<String> drawn = stage.cursor().next(draw);
     for (String id : drawn) {
       permutableDrawn += stage.data().eligibility().permutable().contains(id) ? 1 : 0;
     }
-    return permute.transform(spark, stage.data().select(drawn), stageStep, stage.steps());
+    return permute.expand(stage.data().rowsOf(drawn), stageStep, stage.steps());
   }
 
-  /** Rolls out and scores on executors; the rows stay cached, their summaries come back. */
-  private List<Row> rollOut(Dataset<Row> prompts) {
-    JavaRDD<Row> rows = prompts.javaRDD().mapPartitions(worker::apply);
-    Dataset<Row> rollouts = resources.cache(spark.createDataFrame(rows, RolloutSchema.SCHEMA));
+  /** Rolls out and scores on executors in one job; the rows stay cached, one summary per task comes back. */
+  private List<RolloutSummaries> rollOut(JavaRDD<Row> prompts) {
+    JavaRDD<Row> rollouts = resources.cache(prompts.mapPartitions(worker::apply));
     rounds.add(rollouts);
-    return rollouts.select(RolloutInfo.COLUMNS[0], Arrays.copyOfRange(RolloutInfo.COLUMNS, 1,
-        RolloutInfo.COLUMNS.length)).collectAsList();
+    int offset = partitionsSoFar;
+    partitionsSoFar += rollouts.getNumPartitions();
+    return rollouts.mapPartitionsWithIndex(
+        (pi, rows) -> List.of(RolloutSummaries.of(offset + pi, rows)).iterator(), false).collect();
   }
 
   /** The round's groups, each with its online-filter verdict counted towards the next round's draw. */
-  private List<GroupHandle> groups(List<Row> summaries, int round) {
-    List<GroupHandle> groups = groupById(summaries, round);
+  private List<GroupHandle> groups(List<RolloutSummaries> summaries, int round) {
+    List<RolloutInfo> infos = new ArrayList<>();
+    for (RolloutSummaries s : summaries) {
+      infos.addAll(s.infos());
+    }
+    List<GroupHandle> groups = groupById(infos, round);
     promptsDrawn += groups.size();
     for (GroupHandle g : groups) {
       permutedCopies += (int) g.rollouts().stream().filter(r -> r.copy() > 0).map(RolloutInfo::id).distinct().count();
@@ -121,10 +124,9 @@ final class RolloutRounds {
   }
 
   /** Groups rollout summaries by group id, rollouts ordered by (copy id, index). */
-  private static List<GroupHandle> groupById(List<Row> rows, int round) {
+  private static List<GroupHandle> groupById(List<RolloutInfo> infos, int round) {
     Map<String, List<RolloutInfo>> byGroup = new TreeMap<>();
-    for (Row r : rows) {
-      RolloutInfo info = RolloutInfo.of(r);
+    for (RolloutInfo info : infos) {
       byGroup.computeIfAbsent(info.groupId(), k -> new ArrayList<>()).add(info);
     }
     List<GroupHandle> out = new ArrayList<>(byGroup.size());

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -26,12 +27,15 @@ import org.apache.spark.storage.StorageLevel;
  */
 final class StageData implements AutoCloseable {
   private final Dataset<Row> all;
+  /** {@link #all} as rows, planned once: the trainer draws from it every round without Dataset planning. */
+  private final JavaRDD<Row> rows;
   private final List<List<String>> ids;
   private final double[] weights;
   private final Eligibility eligibility;
 
   private StageData(Dataset<Row> all, List<List<String>> ids, double[] weights, Eligibility eligibility) {
     this.all = all;
+    this.rows = all.javaRDD();
     this.ids = ids;
     this.weights = weights;
     this.eligibility = eligibility;
@@ -162,6 +166,15 @@ final class StageData implements AutoCloseable {
   /** The canonical rows of these prompt ids. */
   Dataset<Row> select(List<String> promptIds) {
     return all.filter(col("id").isInCollection(promptIds));
+  }
+
+  /**
+   * The same rows as {@link #select}, in the same partitions and order (the cached partitioning,
+   * sorted by id), as plain rows: no Dataset planning per call.
+   */
+  JavaRDD<Row> rowsOf(List<String> promptIds) {
+    Set<String> wanted = new HashSet<>(promptIds);
+    return rows.filter(r -> wanted.contains(r.<String>getAs("id")));
   }
 
   @Override
