@@ -4,6 +4,7 @@ import io.perlspark.common.data.Sample;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.executor.ExecutorModelCache;
 import io.perlspark.jobs.executor.PolicyRuntime;
+import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.PolicyInput;
@@ -41,14 +42,14 @@ public final class GradientStage {
    * @param advantages shipped inside the task closure (a few hundred entries): no broadcast to
    *     create and destroy per mini-batch
    */
-  public static GradientResult grpo(JavaRDD<Row> rollouts, int[] partitions, PolicyRuntime runtime, String role,
+  public static GradientResult grpo(JavaRDD<Rollout> rollouts, int[] partitions, PolicyRuntime runtime, String role,
       String version, Broadcast<byte[]> params, Map<String, Double> advantages, GrpoLossConfig loss,
       double normaliser, int microBatch, float temperature, LongAccumulator computeNanos) {
     List<Tuple2<Integer, GradientResult>>[] parts = rollouts.mapPartitionsWithIndex((pi, rows) -> {
-      List<Row> mine = new ArrayList<>();
+      List<Rollout> mine = new ArrayList<>();
       while (rows.hasNext()) {
-        Row r = rows.next();
-        if (advantages.containsKey(rolloutKey(r))) {
+        Rollout r = rows.next();
+        if (advantages.containsKey(RolloutInfo.key(r.id(), r.idx()))) {
           mine.add(r);
         }
       }
@@ -56,13 +57,13 @@ public final class GradientStage {
         return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
       }
       // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
-      mine.sort(Comparator.comparing((Row r) -> r.<String>getAs("id")).thenComparing(r -> r.<Integer>getAs("idx")));
+      mine.sort(Comparator.comparing(Rollout::id).thenComparing(Rollout::idx));
       try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role + "/policy", runtime, version, params)) {
         List<TrainingExample> examples = new ArrayList<>(mine.size());
         PromptCache prompts = new PromptCache(lease);
-        for (Row r : mine) {
-          examples.add(new TrainingExample(prompts.get(r), ints(r, "tokens"), floats(r, "old_logp"),
-              r.isNullAt(r.fieldIndex("ref_logp")) ? null : floats(r, "ref_logp"), advantages.get(rolloutKey(r))));
+        for (Rollout r : mine) {
+          examples.add(new TrainingExample(prompts.get(r.prompt()), r.tokens(), r.oldLogp(), r.refLogp(),
+              advantages.get(RolloutInfo.key(r.id(), r.idx()))));
         }
         long t0 = System.nanoTime();
         GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
@@ -115,28 +116,6 @@ public final class GradientStage {
       throw new IllegalStateException("no partition held any example of the mini-batch");
     }
     return sum;
-  }
-
-  public static String rolloutKey(Row r) {
-    return RolloutInfo.key(r.<String>getAs("id"), r.<Integer>getAs("idx"));
-  }
-
-  static int[] ints(Row r, String col) {
-    List<Integer> l = r.getList(r.fieldIndex(col));
-    int[] a = new int[l.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = l.get(i);
-    }
-    return a;
-  }
-
-  static float[] floats(Row r, String col) {
-    List<Float> l = r.getList(r.fieldIndex(col));
-    float[] a = new float[l.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = l.get(i);
-    }
-    return a;
   }
 
   /** Decodes each distinct prompt once per task (a group's n responses share it). */

@@ -1,7 +1,7 @@
 package io.perlspark.jobs.train;
 
 import java.io.Serializable;
-import java.util.List;
+import io.perlspark.jobs.rollout.Rollout;
 import org.apache.spark.sql.Row;
 
 /**
@@ -14,17 +14,15 @@ record RolloutInfo(String groupId, String id, int copy, int idx, double reward, 
     int length, boolean finished, double logpSum, String problem, String answer, String text, int partition)
     implements Serializable {
 
-  /** Reads a rollout row's columns by name; {@code partition} as above. */
-  static RolloutInfo of(Row r, int partition) {
-    List<Float> logp = r.getList(r.fieldIndex("old_logp"));
+  /** What the driver keeps of {@code r}; {@code partition} as above. */
+  static RolloutInfo of(Rollout r, int partition) {
     double sum = 0;
-    for (Float f : logp) {
+    for (float f : r.oldLogp()) {
       sum += f;
     }
-    return new RolloutInfo(r.getAs("group_id"), r.getAs("id"), r.<Integer>getAs("copy"), r.<Integer>getAs("idx"),
-        r.<Double>getAs("reward"), r.<Double>getAs("accuracy"), r.<Double>getAs("format"),
-        r.<Integer>getAs("response_len"), r.<Boolean>getAs("finished"), sum, r.getAs("problem"), r.getAs("answer"),
-        r.getAs("response_text"), partition);
+    Row prompt = r.prompt();
+    return new RolloutInfo(r.groupId(), r.id(), r.copy(), r.idx(), r.reward(), r.accuracy(), r.format(),
+        r.tokens().length, r.finished(), sum, prompt.getAs("problem"), prompt.getAs("answer"), r.text(), partition);
   }
 
   String key() {

@@ -2,6 +2,7 @@ package io.perlspark.jobs.train;
 
 import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.jobs.permute.PermutationTransform;
+import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.RolloutWorker;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,7 +17,7 @@ import org.apache.spark.sql.Row;
  * cursor, expanded into permutation groups, rolled out and scored on executors, until the online
  * filter has kept a full batch or the rounds run out (DAPO dynamic sampling). The prompts keep the
  * stage data's partitioning (no shuffle). A round is one Spark job on plain RDDs (no Dataset to plan
- * per round): its rollout rows stay cached, as objects, for the update, and only one summary object
+ * per round): its rollouts stay cached, as compact objects ({@link Rollout}), for the update, and only one summary object
  * per task ({@link RolloutSummaries}) reaches the driver.
  */
 final class RolloutRounds {
@@ -24,12 +25,12 @@ final class RolloutRounds {
    * A filled batch.
    *
    * @param kept the kept groups in group-id order
-   * @param rollouts every round's rollout rows (kept groups and dropped ones), cached; partition i
+   * @param rollouts every round's rollouts (kept groups and dropped ones), cached; partition i
    *     holds the rollouts whose {@link RolloutInfo#partition()} is i
    * @param permutableDrawn drawn prompts that a permutation can move
    * @param permutedCopies permuted copies among the drawn groups
    */
-  record Batch(BatchFiller.FillResult<GroupHandle> fill, List<GroupHandle> kept, JavaRDD<Row> rollouts,
+  record Batch(BatchFiller.FillResult<GroupHandle> fill, List<GroupHandle> kept, JavaRDD<Rollout> rollouts,
       int promptsDrawn, int permutableDrawn, int permutedCopies) {}
 
   private final StageRun stage;
@@ -38,7 +39,7 @@ final class RolloutRounds {
   private final PermutationTransform permute;
   private final StepTimings timings;
   private final StepResources resources;
-  private final List<JavaRDD<Row>> rounds = new ArrayList<>();
+  private final List<JavaRDD<Rollout>> rounds = new ArrayList<>();
   private int partitionsSoFar;
   private int promptsDrawn;
   private int groupsKeptSoFar;
@@ -63,7 +64,7 @@ final class RolloutRounds {
       List<GroupHandle> kept = new ArrayList<>(fill.kept());
       kept.sort(Comparator.comparing(GroupHandle::groupId));
       // Round after round, so that partition i of the union is the one RolloutInfo#partition names.
-      JavaRDD<Row> rollouts = rounds.get(0);
+      JavaRDD<Rollout> rollouts = rounds.get(0);
       for (int i = 1; i < rounds.size(); i++) {
         rollouts = rollouts.union(rounds.get(i));
       }
@@ -100,7 +101,7 @@ final class RolloutRounds {
 
   /** Rolls out and scores on executors in one job; the rows stay cached, one summary per task comes back. */
   private List<RolloutSummaries> rollOut(JavaRDD<Row> prompts) {
-    JavaRDD<Row> rollouts = resources.cache(prompts.mapPartitions(worker::apply));
+    JavaRDD<Rollout> rollouts = resources.cache(prompts.mapPartitions(worker::records));
     rounds.add(rollouts);
     int offset = partitionsSoFar;
     partitionsSoFar += rollouts.getNumPartitions();

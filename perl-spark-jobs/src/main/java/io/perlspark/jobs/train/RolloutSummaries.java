@@ -1,10 +1,10 @@
 package io.perlspark.jobs.train;
 
+import io.perlspark.jobs.rollout.Rollout;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.sql.Row;
 
 /**
  * What one rollout task sends to the driver: the {@link RolloutInfo} of each of its responses, as
@@ -33,8 +33,8 @@ public final class RolloutSummaries implements Serializable {
   /** For Kryo. */
   private RolloutSummaries() {}
 
-  /** Summarises rollout rows (of {@code RolloutSchema}) of one partition. */
-  static RolloutSummaries of(int partition, Iterator<Row> rows) {
+  /** Summarises the rollouts of one partition. */
+  static RolloutSummaries of(int partition, Iterator<Rollout> rows) {
     List<RolloutInfo> infos = new ArrayList<>();
     rows.forEachRemaining(r -> infos.add(RolloutInfo.of(r, partition)));
     int n = infos.size();

@@ -2,7 +2,8 @@ package io.perlspark.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.perlspark.jobs.rollout.RolloutSchema;
+import io.perlspark.jobs.permute.PermutationTransform;
+import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.spark.PerlKryoRegistrator;
 import java.util.List;
 import org.apache.spark.SparkConf;
@@ -12,7 +13,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
-import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -22,9 +22,12 @@ class RolloutSummariesTest {
 
   @Test
   void summariesRoundTripThroughKryoWithRegistrationRequired() {
-    List<Row> rows = List.of(row("g1", "s1", 0, 0, 1.0, 1.0, 1.0, new float[] {-0.5f, -0.25f}, true, "B"),
-        row("g1", "s1#p1", 1, 3, 0.0, 0.0, 1.0, new float[] {-1f}, false, null));
-    RolloutSummaries s = RolloutSummaries.of(5, rows.iterator());
+    List<Rollout> rollouts = List.of(
+        new Rollout(prompt("g1", "s1", 0), 0, new int[] {5, 2}, new float[] {-0.5f, -0.25f}, null, true, "B.", "B",
+            1.0, 1.0, 1.0),
+        new Rollout(prompt("g1", "s1#p1", 1), 3, new int[] {7}, new float[] {-1f}, new float[] {-2f}, false, "?", null,
+            0.0, 0.0, 1.0));
+    RolloutSummaries s = RolloutSummaries.of(5, rollouts.iterator());
 
     SerializerInstance kryo = new KryoSerializer(new SparkConf(false)
         .set("spark.kryo.registrationRequired", "true")
@@ -33,37 +36,22 @@ class RolloutSummariesTest {
 
     assertEquals(5, back.partition());
     List<RolloutInfo> infos = back.infos();
-    assertEquals(List.of(RolloutInfo.of(rows.get(0), 5), RolloutInfo.of(rows.get(1), 5)), infos);
-    assertEquals(-0.75, infos.get(0).logpSum());
+    assertEquals(List.of(RolloutInfo.of(rollouts.get(0), 5), RolloutInfo.of(rollouts.get(1), 5)), infos);
+    assertEquals(new RolloutInfo("g1", "s1", 0, 0, 1.0, 1.0, 1.0, 2, true, -0.75, "Which image?", "B", "B.", 5),
+        infos.get(0));
     assertEquals("s1#p1/3", infos.get(1).key());
+    assertEquals(1, infos.get(1).copy());
   }
 
-  private static Row row(String group, String id, int copy, int idx, double reward, double accuracy, double format,
-      float[] logp, boolean finished, String extracted) {
-    StructType schema = RolloutSchema.SCHEMA;
+  /** A permuted prompt row with the columns a summary reads; the rest stay null. */
+  private static Row prompt(String group, String id, int copy) {
+    StructType schema = PermutationTransform.SCHEMA;
     Object[] v = new Object[schema.fields().length];
-    set(v, "group_id", group);
-    set(v, "id", id);
-    set(v, "copy", copy);
-    set(v, "idx", idx);
-    set(v, "problem", "Which image shows the red square?");
-    set(v, "answer", "B");
-    List<Float> l = new java.util.ArrayList<>();
-    for (float f : logp) {
-      l.add(f);
-    }
-    set(v, "old_logp", CollectionConverters.asScala(l).toSeq());
-    set(v, "finished", finished);
-    set(v, "response_len", logp.length);
-    set(v, "response_text", "answer: " + extracted);
-    set(v, "extracted", extracted);
-    set(v, "reward", reward);
-    set(v, "accuracy", accuracy);
-    set(v, "format", format);
+    v[schema.fieldIndex("group_id")] = group;
+    v[schema.fieldIndex("id")] = id;
+    v[schema.fieldIndex("copy")] = copy;
+    v[schema.fieldIndex("problem")] = "Which image?";
+    v[schema.fieldIndex("answer")] = "B";
     return new GenericRowWithSchema(v, schema);
-  }
-
-  private static void set(Object[] v, String column, Object value) {
-    v[RolloutSchema.SCHEMA.fieldIndex(column)] = value;
   }
 }
