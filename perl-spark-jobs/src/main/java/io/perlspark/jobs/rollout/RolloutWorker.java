@@ -55,7 +55,7 @@ public final class RolloutWorker implements Serializable {
       implements Serializable {
 
     /** Prompts per chunk: whole prompts, as many as generationBatch holds, at least one. */
-    int promptsPerCall() {
+    public int promptsPerCall() {
       return Math.max(1, generationBatch / n);
     }
   }
@@ -64,6 +64,11 @@ public final class RolloutWorker implements Serializable {
 
   public RolloutWorker(Context ctx) {
     this.ctx = ctx;
+  }
+
+  /** Prompt rows per generation chunk: a task that gets exactly one chunk's rows makes the same calls. */
+  public int promptsPerCall() {
+    return ctx.promptsPerCall();
   }
 
   /** Rolls out a partition of prompt rows ({@code PermutationTransform.SCHEMA}) into {@link RolloutSchema} rows. */

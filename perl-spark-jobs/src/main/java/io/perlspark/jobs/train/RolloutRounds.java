@@ -4,6 +4,7 @@ import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.jobs.permute.PermutationTransform;
 import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.RolloutWorker;
+import io.perlspark.jobs.spark.SlicedRDD;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -40,7 +41,9 @@ final class RolloutRounds {
   private final StepTimings timings;
   private final StepResources resources;
   private final List<JavaRDD<Rollout>> rounds = new ArrayList<>();
-  private int partitionsSoFar;
+  /** For each prompt partition of each round so far: its slices' partitions in the union of the rounds. */
+  private final List<int[]> slicesOfPartition = new ArrayList<>();
+  private int slicesSoFar;
   private int promptsDrawn;
   private int groupsKeptSoFar;
   private int permutableDrawn;
@@ -63,11 +66,13 @@ final class RolloutRounds {
     return timings.time("filter", () -> {
       List<GroupHandle> kept = new ArrayList<>(fill.kept());
       kept.sort(Comparator.comparing(GroupHandle::groupId));
-      // Round after round, so that partition i of the union is the one RolloutInfo#partition names.
       JavaRDD<Rollout> rollouts = rounds.get(0);
       for (int i = 1; i < rounds.size(); i++) {
         rollouts = rollouts.union(rounds.get(i));
       }
+      // Slices back into their prompt partitions, round after round: partition i is the one
+      // RolloutInfo#partition names, and holds what one task over that prompt partition would have.
+      rollouts = SlicedRDD.regroup(rollouts, slicesOfPartition.toArray(new int[0][]));
       return new Batch(fill, kept, rollouts, promptsDrawn, permutableDrawn, permutedCopies);
     });
   }
@@ -78,8 +83,9 @@ final class RolloutRounds {
     if (draw == 0) {
       return List.of(); // every prompt of the stage was drawn in this step
     }
-    JavaRDD<Row> prompts = timings.time("permute", () -> drawAndPermute(draw));
-    List<RolloutSummaries> summaries = timings.time("rollout", () -> rollOut(prompts));
+    List<String> drawn = stage.cursor().next(draw);
+    JavaRDD<Row> prompts = timings.time("permute", () -> drawAndPermute(drawn));
+    List<RolloutSummaries> summaries = timings.time("rollout", () -> rollOut(prompts, slices(drawn)));
     return timings.time("filter", () -> groups(summaries, round));
   }
 
@@ -91,22 +97,65 @@ final class RolloutRounds {
   }
 
   /** The drawn prompts and their permuted copies (lazy: the transform runs inside the rollout job). */
-  private JavaRDD<Row> drawAndPermute(int draw) {
-    List<String> drawn = stage.cursor().next(draw);
+  private JavaRDD<Row> drawAndPermute(List<String> drawn) {
     for (String id : drawn) {
       permutableDrawn += stage.data().eligibility().permutable().contains(id) ? 1 : 0;
     }
     return permute.expand(stage.data().rowsOf(drawn), stageStep, stage.steps());
   }
 
-  /** Rolls out and scores on executors in one job; the rows stay cached, one summary per task comes back. */
-  private List<RolloutSummaries> rollOut(JavaRDD<Row> prompts) {
-    JavaRDD<Rollout> rollouts = resources.cache(prompts.mapPartitions(worker::records));
+  /**
+   * Generation chunks per prompt partition (at most: a prompt gets its k copies only when eligible
+   * and its coin falls); one each when the partitions of the prompts are not known.
+   */
+  private int[] slices(List<String> drawn) {
+    int[] rows = new int[stage.data().partitions()];
+    int copies = stage.permuter().config().copies();
+    for (String id : drawn) {
+      int p = stage.data().partitionOf(id);
+      if (p < 0) {
+        return null;
+      }
+      rows[p] += stage.data().eligibility().permutable().contains(id) ? 1 + copies : 1;
+    }
+    int[] slices = new int[rows.length];
+    for (int p = 0; p < rows.length; p++) {
+      slices[p] = Math.max(1, (rows[p] + worker.promptsPerCall() - 1) / worker.promptsPerCall());
+    }
+    return slices;
+  }
+
+  /**
+   * Rolls out and scores on executors in one job, a task per generation chunk (so that both slots
+   * work until the round's end; each chunk is the one a task over the whole prompt partition would
+   * cut). The rollouts stay cached; one summary per task comes back.
+   */
+  private List<RolloutSummaries> rollOut(JavaRDD<Row> prompts, int[] slices) {
+    int[] perPartition = slices != null ? slices : ones(prompts.getNumPartitions());
+    int sliceSize = slices != null ? worker.promptsPerCall() : Integer.MAX_VALUE;
+    JavaRDD<Rollout> rollouts = resources.cache(SlicedRDD.of(prompts, perPartition, sliceSize)
+        .mapPartitions(worker::records));
     rounds.add(rollouts);
-    int offset = partitionsSoFar;
-    partitionsSoFar += rollouts.getNumPartitions();
+    int[] parentOf = SlicedRDD.parentsOf(perPartition);
+    int firstGroup = slicesOfPartition.size();
+    for (int p = 0; p < perPartition.length; p++) {
+      List<Integer> mine = new ArrayList<>();
+      for (int i = 0; i < parentOf.length; i++) {
+        if (parentOf[i] == p) {
+          mine.add(slicesSoFar + i);
+        }
+      }
+      slicesOfPartition.add(mine.stream().mapToInt(Integer::intValue).toArray());
+    }
+    slicesSoFar += parentOf.length;
     return rollouts.mapPartitionsWithIndex(
-        (pi, rows) -> List.of(RolloutSummaries.of(offset + pi, rows)).iterator(), false).collect();
+        (i, rows) -> List.of(RolloutSummaries.of(firstGroup + parentOf[i], rows)).iterator(), false).collect();
+  }
+
+  private static int[] ones(int n) {
+    int[] a = new int[n];
+    java.util.Arrays.fill(a, 1);
+    return a;
   }
 
   /** The round's groups, each with its online-filter verdict counted towards the next round's draw. */
