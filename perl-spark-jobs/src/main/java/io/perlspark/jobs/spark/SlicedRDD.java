@@ -78,17 +78,18 @@ public final class SlicedRDD<T> extends RDD<T> {
 
   @Override
   public Iterator<T> compute(Partition split, TaskContext context) {
-    RDD<T> parent = firstParent(elementClassTag());
-    int p = parentOf[split.index()];
-    Iterator<T> all = parent.iterator(parent.partitions()[p], context);
-    return all.drop(sliceOf[split.index()] * sliceSize).take(sliceSize);
+    Slice slice = (Slice) split;
+    Iterator<T> all = firstParent(elementClassTag()).iterator(slice.parent, context);
+    return all.drop(slice.slice * sliceSize).take(sliceSize);
   }
 
+  /** On the driver: each slice carries its parent partition (executors cannot list a parent's partitions). */
   @Override
   public Partition[] getPartitions() {
+    Partition[] parents = firstParent(elementClassTag()).partitions();
     Partition[] out = new Partition[parentOf.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = new Slice(i);
+      out[i] = new Slice(i, parents[parentOf[i]], sliceOf[i]);
     }
     return out;
   }
@@ -105,9 +106,13 @@ public final class SlicedRDD<T> extends RDD<T> {
   private static final class Slice implements Partition {
     private static final long serialVersionUID = 1L;
     private final int index;
+    private final Partition parent;
+    private final int slice;
 
-    Slice(int index) {
+    Slice(int index, Partition parent, int slice) {
       this.index = index;
+      this.parent = parent;
+      this.slice = slice;
     }
 
     @Override
