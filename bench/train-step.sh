@@ -20,7 +20,7 @@ pid=$!  # bin/perl execs java: this is the JVM
 # Every 0.2 s: time, the JVM's user+system CPU ticks, metrics lines written so far.
 while kill -0 $pid 2>/dev/null; do
   t=$(awk '{print $14+$15}' /proc/$pid/stat 2>/dev/null || true)
-  n=$(wc -l <"$out/train/metrics.jsonl" 2>/dev/null || echo 0)
+  n=0; [[ -f $out/train/metrics.jsonl ]] && n=$(wc -l <"$out/train/metrics.jsonl")
   [[ -n $t ]] && echo "$(date +%s.%N) $t $n" >>"$out/cpu.txt"
   sleep 0.2
 done
