@@ -43,6 +43,20 @@ class RolloutSummariesTest {
     assertEquals(1, infos.get(1).copy());
   }
 
+  /** A gradient task reading a slice cached on another executor gets the rollout through Kryo. */
+  @Test
+  void cachedRolloutsRoundTripThroughKryoWithRegistrationRequired() {
+    Rollout r = new Rollout(prompt("g1", "s1#p1", 1), 3, new int[] {7, 2}, new float[] {-1f, -0.5f},
+        new float[] {-2f, -0.25f}, false, "?", null, 0.0, 0.0, 1.0);
+    SerializerInstance kryo = new KryoSerializer(new SparkConf(false)
+        .set("spark.kryo.registrationRequired", "true")
+        .set("spark.kryo.registrator", PerlKryoRegistrator.class.getName())).newInstance();
+    Rollout back = (Rollout) kryo.deserialize(kryo.serialize(r, ANY), ANY);
+    assertEquals(RolloutInfo.of(r, 0), RolloutInfo.of(back, 0));
+    assertEquals(java.util.Arrays.toString(r.refLogp()), java.util.Arrays.toString(back.refLogp()));
+    assertEquals(r.prompt(), back.prompt());
+  }
+
   /** A permuted prompt row with the columns a summary reads; the rest stay null. */
   private static Row prompt(String group, String id, int copy) {
     StructType schema = PermutationTransform.SCHEMA;
