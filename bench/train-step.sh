@@ -3,7 +3,8 @@
 # model compute measured inside executor tasks). Needs a warm start and data, e.g. from `bin/perl demo`
 # (runs/demo/sft, runs/demo/data/...). Usage:
 #   bench/train-step.sh [DEMO_DIR=runs/demo] [STEPS=40]
-# Prints medians over the steps after the first 5 (JIT, caches); uses python3 for the summary only.
+# Prints medians over the steps after the first 5 (JIT, caches), and the JVM's CPU-seconds per step
+# over the same steps (sampled from /proc while it runs; Linux); uses python3 for the summary only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=${1:-runs/demo}
@@ -14,9 +15,17 @@ data=$demo/data/filtered
 [[ -d $data ]] || data=$demo/data/synth/train
 "$root/bin/perl" train --config "$root/conf/demo.yaml" --no-progress --resume never \
   run.outputDir="$out/train" "stages[0].data=[{path: $data}]" "eval.splits=[{path: $demo/data/synth/eval}]" \
-  model.init="$demo/sft/checkpoints" "stages[0].steps=$steps" trainer.evalEvery=0 >"$out/log" 2>&1 \
-  || { tail -40 "$out/log"; exit 1; }
-python3 - "$out/train/metrics.jsonl" <<'PY'
+  model.init="$demo/sft/checkpoints" "stages[0].steps=$steps" trainer.evalEvery=0 >"$out/log" 2>&1 &
+pid=$!  # bin/perl execs java: this is the JVM
+# Every 0.2 s: time, the JVM's user+system CPU ticks, metrics lines written so far.
+while kill -0 $pid 2>/dev/null; do
+  t=$(awk '{print $14+$15}' /proc/$pid/stat 2>/dev/null || true)
+  n=0; [[ -f $out/train/metrics.jsonl ]] && n=$(wc -l <"$out/train/metrics.jsonl")
+  [[ -n $t ]] && echo "$(date +%s.%N) $t $n" >>"$out/cpu.txt"
+  sleep 0.2
+done
+wait $pid || { tail -40 "$out/log"; exit 1; }
+python3 - "$out/train/metrics.jsonl" "$out/cpu.txt" "$(getconf CLK_TCK)" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])][5:]
 def med(k): return statistics.median(r[k] for r in rows)
@@ -34,4 +43,11 @@ print()
 print(f"model compute inside tasks (summed over tasks / {slots} slots): {comp:.3f} s per step")
 print(f"Spark overhead = step - compute: {total-comp:.3f} s = {(total-comp)/total:.0%} of the step")
 print(f"responses per step (median): {med('responses'):.0f}, groups drawn: {med('groups_drawn'):.0f}, fill rounds: {med('fill_rounds'):.0f}")
+samples = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if len(l.split()) == 3]
+first = next((s for s in samples if s[2] >= 5), None)
+last = next((s for s in samples if s[2] == max(x[2] for x in samples)), None)
+if first and last and last[2] > first[2]:
+    n = last[2] - first[2]
+    print(f"JVM CPU per step (steps {first[2]:.0f}-{last[2]:.0f}, mean): {(last[1] - first[1]) / float(sys.argv[3]) / n:.2f} CPU-s, "
+          f"wall {(last[0] - first[0]) / n:.3f} s")
 PY

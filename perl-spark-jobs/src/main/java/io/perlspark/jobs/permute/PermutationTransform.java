@@ -5,9 +5,10 @@ import io.perlspark.common.permute.Permuter;
 import io.perlspark.jobs.data.SampleSchema;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -57,8 +58,17 @@ public final class PermutationTransform {
 
   public Dataset<Row> transform(SparkSession spark, Dataset<Row> canonical, long step, long totalSteps) {
     transformSchema(canonical.schema());
+    return spark.createDataFrame(expand(canonical.select(SampleSchema.columns()).toJavaRDD(), step, totalSteps), SCHEMA);
+  }
+
+  /**
+   * The transform on plain rows of the canonical schema, for callers that run it once per step
+   * (the trainer): no Dataset to plan. Each row is followed by its copies, in input order and
+   * partition; the output rows carry {@link #SCHEMA}.
+   */
+  public JavaRDD<Row> expand(JavaRDD<Row> canonical, long step, long totalSteps) {
     Permuter p = permuter;
-    var rows = canonical.select(SampleSchema.columns()).toJavaRDD().flatMap(r -> {
+    return canonical.flatMap(r -> {
       String response = SampleSchema.response(r);
       Integer position = SampleSchema.answerPosition(r);
       List<Row> out = new ArrayList<>();
@@ -67,7 +77,6 @@ public final class PermutationTransform {
       }
       return out.iterator();
     });
-    return spark.createDataFrame(rows, SCHEMA);
   }
 
   static Row toRow(PermutedSample ps, String response, Integer answerPosition) {
@@ -86,7 +95,7 @@ public final class PermutationTransform {
       order.add(o);
     }
     v[n + 3] = CollectionConverters.asScala(order).toSeq();
-    return RowFactory.create(v);
+    return new GenericRowWithSchema(v, SCHEMA);
   }
 
   /** The answer image's new 1-based position after the reorder (0 or null: not applicable). */

@@ -20,7 +20,7 @@ import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.util.LongAccumulator;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -55,7 +55,7 @@ public final class RolloutWorker implements Serializable {
       implements Serializable {
 
     /** Prompts per chunk: whole prompts, as many as generationBatch holds, at least one. */
-    int promptsPerCall() {
+    public int promptsPerCall() {
       return Math.max(1, generationBatch / n);
     }
   }
@@ -66,9 +66,22 @@ public final class RolloutWorker implements Serializable {
     this.ctx = ctx;
   }
 
+  /** Prompt rows per generation chunk: a task that gets exactly one chunk's rows makes the same calls. */
+  public int promptsPerCall() {
+    return ctx.promptsPerCall();
+  }
+
+  /** Rolls out a partition of prompt rows ({@code PermutationTransform.SCHEMA}) into {@link RolloutSchema} rows. */
   public Iterator<Row> apply(Iterator<Row> prompts) {
-    maybeFailForTest();
     List<Row> out = new ArrayList<>();
+    records(prompts).forEachRemaining(r -> out.add(toRow(r)));
+    return out.iterator();
+  }
+
+  /** As {@link #apply}, as {@link Rollout} records: what the trainer caches. */
+  public Iterator<Rollout> records(Iterator<Row> prompts) {
+    maybeFailForTest();
+    List<Rollout> out = new ArrayList<>();
     int promptsPerCall = ctx.promptsPerCall();
     List<Row> chunk = new ArrayList<>(promptsPerCall);
     while (prompts.hasNext()) {
@@ -84,7 +97,7 @@ public final class RolloutWorker implements Serializable {
     return out.iterator();
   }
 
-  private void rollout(List<Row> rows, List<Row> out) {
+  private void rollout(List<Row> rows, List<Rollout> out) {
     long t0 = System.nanoTime();
     List<Sample> samples = new ArrayList<>(rows.size());
     List<PolicyInput> inputs = new ArrayList<>(rows.size() * ctx.n());
@@ -122,8 +135,8 @@ public final class RolloutWorker implements Serializable {
           int k = r * ctx.n() + i;
           String text = model.tokenizer().decode(gen.withoutEos(k));
           RewardResult reward = ctx.reward().score(text, s);
-          out.add(toRow(row, i, gen.tokens()[k], gen.logProbs()[k], refLogp == null ? null : refLogp[k],
-              gen.finished()[k], text, reward));
+          out.add(new Rollout(row, i, gen.tokens()[k], gen.logProbs()[k], refLogp == null ? null : refLogp[k],
+              gen.finished()[k], text, reward.extractedAnswer(), reward.total(), reward.accuracy(), reward.format()));
         }
       }
     }
@@ -132,25 +145,25 @@ public final class RolloutWorker implements Serializable {
     }
   }
 
-  private static Row toRow(Row prompt, int idx, int[] tokens, float[] oldLogp, float[] refLogp, boolean finished,
-      String text, RewardResult reward) {
+  private static Row toRow(Rollout r) {
     Object[] v = new Object[RolloutSchema.SCHEMA.fields().length];
+    Row prompt = r.prompt();
     int n = prompt.length();
     for (int i = 0; i < n; i++) {
       v[i] = prompt.get(i);
     }
-    v[n] = idx;
-    v[n + 1] = seq(tokens);
-    v[n + 2] = seq(oldLogp);
-    v[n + 3] = refLogp == null ? null : seq(refLogp);
-    v[n + 4] = finished;
-    v[n + 5] = tokens.length;
-    v[n + 6] = text;
-    v[n + 7] = reward.extractedAnswer();
-    v[n + 8] = reward.total();
-    v[n + 9] = reward.accuracy();
-    v[n + 10] = reward.format();
-    return RowFactory.create(v);
+    v[n] = r.idx();
+    v[n + 1] = seq(r.tokens());
+    v[n + 2] = seq(r.oldLogp());
+    v[n + 3] = r.refLogp() == null ? null : seq(r.refLogp());
+    v[n + 4] = r.finished();
+    v[n + 5] = r.tokens().length;
+    v[n + 6] = r.text();
+    v[n + 7] = r.extracted();
+    v[n + 8] = r.reward();
+    v[n + 9] = r.accuracy();
+    v[n + 10] = r.format();
+    return new GenericRowWithSchema(v, RolloutSchema.SCHEMA);
   }
 
   static scala.collection.immutable.Seq<Integer> seq(int[] a) {

@@ -4,6 +4,7 @@ import io.perlspark.common.data.Sample;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.executor.ExecutorModelCache;
 import io.perlspark.jobs.executor.PolicyRuntime;
+import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.loss.GrpoLossConfig;
 import io.perlspark.model.policy.PolicyInput;
@@ -16,9 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
@@ -33,52 +32,52 @@ import scala.Tuple2;
 public final class GradientStage {
   private GradientStage() {}
 
-  /** GRPO gradients of the rollouts whose group is in {@code groups}. */
-  public static GradientResult grpo(JavaSparkContext jsc, JavaRDD<Row> rollouts, PolicyRuntime runtime, String role,
-      String version,
-      Broadcast<byte[]> params, Set<String> groups, Map<String, Double> advantages, GrpoLossConfig loss,
+  /**
+   * GRPO gradients of one mini-batch: the rollouts {@code advantages} names (by {@link
+   * RolloutInfo#key}), read from the cached rollout partitions listed in {@code partitions} only.
+   * One job of one task per listed partition; Spark starts them in the order given, so listing the
+   * largest first keeps both slots busy to the end. The sum is in partition order whatever the
+   * listing.
+   *
+   * @param advantages shipped inside the task closure (a few hundred entries): no broadcast to
+   *     create and destroy per mini-batch
+   */
+  public static GradientResult grpo(JavaRDD<Rollout> rollouts, int[] partitions, PolicyRuntime runtime, String role,
+      String version, Broadcast<byte[]> params, Map<String, Double> advantages, GrpoLossConfig loss,
       double normaliser, int microBatch, float temperature, LongAccumulator computeNanos) {
-    Broadcast<Set<String>> groupSet = jsc.broadcast(groups);
-    Broadcast<Map<String, Double>> adv = jsc.broadcast(advantages);
-    try {
-      List<Tuple2<Integer, GradientResult>> parts = rollouts.mapPartitionsWithIndex((pi, rows) -> {
-        List<Row> mine = new ArrayList<>();
-        while (rows.hasNext()) {
-          Row r = rows.next();
-          if (groupSet.value().contains(r.<String>getAs("group_id"))) {
-            mine.add(r);
-          }
+    List<Tuple2<Integer, GradientResult>>[] parts = rollouts.mapPartitionsWithIndex((pi, rows) -> {
+      List<Rollout> mine = new ArrayList<>();
+      while (rows.hasNext()) {
+        Rollout r = rows.next();
+        if (advantages.containsKey(RolloutInfo.key(r.id(), r.idx()))) {
+          mine.add(r);
         }
-        if (mine.isEmpty()) {
-          return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
+      }
+      if (mine.isEmpty()) {
+        return java.util.Collections.<Tuple2<Integer, GradientResult>>emptyIterator();
+      }
+      // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
+      mine.sort(Comparator.comparing(Rollout::id).thenComparing(Rollout::idx));
+      try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role + "/policy", runtime, version, params)) {
+        List<TrainingExample> examples = new ArrayList<>(mine.size());
+        PromptCache prompts = new PromptCache(lease);
+        for (Rollout r : mine) {
+          examples.add(new TrainingExample(prompts.get(r.prompt()), r.tokens(), r.oldLogp(), r.refLogp(),
+              advantages.get(RolloutInfo.key(r.id(), r.idx()))));
         }
-        // A fixed order within the partition (the rows' arrival order may vary): a reproducible sum.
-        mine.sort(Comparator.comparing((Row r) -> r.<String>getAs("id")).thenComparing(r -> r.<Integer>getAs("idx")));
-        try (ExecutorModelCache.Lease lease = ExecutorModelCache.lease(role + "/policy", runtime, version, params)) {
-          List<TrainingExample> examples = new ArrayList<>(mine.size());
-          PromptCache prompts = new PromptCache(lease);
-          for (Row r : mine) {
-            String key = rolloutKey(r);
-            Double a = adv.value().get(key);
-            if (a == null) {
-              throw new IllegalStateException("no advantage for rollout " + key);
-            }
-            examples.add(new TrainingExample(prompts.get(r), ints(r, "tokens"), floats(r, "old_logp"),
-                r.isNullAt(r.fieldIndex("ref_logp")) ? null : floats(r, "ref_logp"), a));
-          }
-          long t0 = System.nanoTime();
-          GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
-          if (computeNanos != null) {
-            computeNanos.add(System.nanoTime() - t0);
-          }
-          return List.of(new Tuple2<>(pi, g)).iterator();
+        long t0 = System.nanoTime();
+        GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
+        if (computeNanos != null) {
+          computeNanos.add(System.nanoTime() - t0);
         }
-      }, false).collect();
-      return sumInOrder(parts);
-    } finally {
-      groupSet.destroy();
-      adv.destroy();
+        return List.of(new Tuple2<>(pi, g)).iterator();
+      }
+    }, false).collectPartitions(partitions);
+    List<Tuple2<Integer, GradientResult>> all = new ArrayList<>();
+    for (List<Tuple2<Integer, GradientResult>> p : parts) {
+      all.addAll(p);
     }
+    return sumInOrder(all);
   }
 
   /** SFT gradients of a batch of canonical rows carrying a {@code response}. */
@@ -117,28 +116,6 @@ public final class GradientStage {
       throw new IllegalStateException("no partition held any example of the mini-batch");
     }
     return sum;
-  }
-
-  public static String rolloutKey(Row r) {
-    return RolloutInfo.key(r.<String>getAs("id"), r.<Integer>getAs("idx"));
-  }
-
-  static int[] ints(Row r, String col) {
-    List<Integer> l = r.getList(r.fieldIndex(col));
-    int[] a = new int[l.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = l.get(i);
-    }
-    return a;
-  }
-
-  static float[] floats(Row r, String col) {
-    List<Float> l = r.getList(r.fieldIndex(col));
-    float[] a = new float[l.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = l.get(i);
-    }
-    return a;
   }
 
   /** Decodes each distinct prompt once per task (a group's n responses share it). */

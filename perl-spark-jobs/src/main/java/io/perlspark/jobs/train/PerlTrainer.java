@@ -28,11 +28,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import me.tongfei.progressbar.ProgressBar;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -216,7 +214,7 @@ public final class PerlTrainer {
       Broadcast<byte[]> theta = timings.time("broadcast", () -> resources.broadcast(policy.parametersToBytes()));
       String thetaVersion = "step" + globalStep;
       RolloutWorker worker = rolloutWorker(run.rollout(), thetaVersion, theta, reference, rolloutCompute);
-      batch = new RolloutRounds(spark, run, stageStep, worker, timings, resources).fill(cfg.trainer().promptBatch());
+      batch = new RolloutRounds(run, stageStep, worker, timings, resources).fill(cfg.trainer().promptBatch());
       Map<String, Double> advantages = timings.time("filter", () -> advantages(batch.kept()));
       updates = update(batch, advantages, theta, thetaVersion, (float) run.rollout().temperature(), timings, resources,
           gradientCompute);
@@ -270,20 +268,24 @@ public final class PerlTrainer {
     for (int epoch = 0; epoch < cfg.algorithm().ppoEpochs(); epoch++) {
       List<List<GroupHandle>> miniBatches = miniBatches(batch.kept(), epoch);
       for (int mb = 0; mb < miniBatches.size(); mb++) {
-        Set<String> groups = new HashSet<>();
+        Map<String, Double> mbAdvantages = new HashMap<>();
+        Map<Integer, Integer> rolloutsPerPartition = new HashMap<>();
         List<int[]> lengths = new ArrayList<>();
         for (GroupHandle g : miniBatches.get(mb)) {
-          groups.add(g.groupId());
-          g.rollouts().forEach(r -> lengths.add(new int[r.length()]));
+          for (RolloutInfo r : g.rollouts()) {
+            mbAdvantages.put(r.key(), advantages.get(r.key()));
+            rolloutsPerPartition.merge(r.partition(), 1, Integer::sum);
+            lengths.add(new int[r.length()]);
+          }
         }
         double normaliser = GradientWorker.tokenNormaliser(lengths, loss.aggregation());
         boolean fresh = epoch == 0 && mb == 0;
         Broadcast<byte[]> params = fresh ? theta
             : timings.time("broadcast", () -> resources.broadcast(policy.parametersToBytes()));
         String version = fresh ? thetaVersion : thetaVersion + ".e" + epoch + ".m" + mb;
-        GradientResult grad = timings.time("gradient", () -> GradientStage.grpo(jsc, batch.rollouts(), runtime, role,
-            version, params, groups, advantages, loss, normaliser, cfg.trainer().microBatch(), temperature,
-            computeNanos));
+        GradientResult grad = timings.time("gradient", () -> GradientStage.grpo(batch.rollouts(),
+            largestFirst(rolloutsPerPartition), runtime, role, version, params, mbAdvantages, loss, normaliser,
+            cfg.trainer().microBatch(), temperature, computeNanos));
         updates.add(grad, timings.time("step", () -> updater.apply(grad.gradient())));
         if (!fresh) {
           resources.release(params);
@@ -291,6 +293,16 @@ public final class PerlTrainer {
       }
     }
     return updates;
+  }
+
+  /**
+   * The partitions holding a mini-batch's rollouts, most rollouts first (ties: lower index first):
+   * started in this order, the two slots' last tasks end close together.
+   */
+  static int[] largestFirst(Map<Integer, Integer> rolloutsPerPartition) {
+    return rolloutsPerPartition.entrySet().stream()
+        .sorted(Map.Entry.<Integer, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .mapToInt(Map.Entry::getKey).toArray();
   }
 
   /** The kept groups of one PPO epoch in their seeded order, cut into mini-batches of trainer.miniBatch groups. */

@@ -1,28 +1,28 @@
 package io.perlspark.jobs.train;
 
 import java.io.Serializable;
-import java.util.List;
+import io.perlspark.jobs.rollout.Rollout;
 import org.apache.spark.sql.Row;
 
-/** What the driver keeps of one response: enough for group statistics, advantages, metrics and logs. */
+/**
+ * What the driver keeps of one response: enough for group statistics, advantages, metrics and logs.
+ *
+ * @param partition the partition holding the response's row among all of the step's rollout
+ *     partitions (round after round): the gradient jobs run only on partitions holding their groups
+ */
 record RolloutInfo(String groupId, String id, int copy, int idx, double reward, double accuracy, double format,
-    int length, boolean finished, double logpSum, String problem, String answer, String text)
+    int length, boolean finished, double logpSum, String problem, String answer, String text, int partition)
     implements Serializable {
 
-  static final String[] COLUMNS = {"group_id", "id", "copy", "idx", "reward", "accuracy", "format", "response_len",
-    "finished", "old_logp", "problem", "answer", "response_text"};
-
-  /** Reads a row of (at least) {@link #COLUMNS}, by column name. */
-  static RolloutInfo of(Row r) {
-    List<Float> logp = r.getList(r.fieldIndex("old_logp"));
+  /** What the driver keeps of {@code r}; {@code partition} as above. */
+  static RolloutInfo of(Rollout r, int partition) {
     double sum = 0;
-    for (Float f : logp) {
+    for (float f : r.oldLogp()) {
       sum += f;
     }
-    return new RolloutInfo(r.getAs("group_id"), r.getAs("id"), r.<Integer>getAs("copy"), r.<Integer>getAs("idx"),
-        r.<Double>getAs("reward"), r.<Double>getAs("accuracy"), r.<Double>getAs("format"),
-        r.<Integer>getAs("response_len"), r.<Boolean>getAs("finished"), sum, r.getAs("problem"), r.getAs("answer"),
-        r.getAs("response_text"));
+    Row prompt = r.prompt();
+    return new RolloutInfo(r.groupId(), r.id(), r.copy(), r.idx(), r.reward(), r.accuracy(), r.format(),
+        r.tokens().length, r.finished(), sum, prompt.getAs("problem"), prompt.getAs("answer"), r.text(), partition);
   }
 
   String key() {

@@ -11,10 +11,13 @@ import io.perlspark.common.permute.PermutationEligibility;
 import io.perlspark.common.permute.SlotSelection;
 import io.perlspark.jobs.permute.PermutationTransform;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -26,12 +29,19 @@ import org.apache.spark.storage.StorageLevel;
  */
 final class StageData implements AutoCloseable {
   private final Dataset<Row> all;
+  /** {@link #all} as rows, planned once: the trainer draws from it every round without Dataset planning. */
+  private final JavaRDD<Row> rows;
   private final List<List<String>> ids;
   private final double[] weights;
   private final Eligibility eligibility;
+  /** Each prompt's partition of {@link #rows}; null when the verdicts were not computed (SFT). */
+  private final Map<String, Integer> partitionOf;
 
-  private StageData(Dataset<Row> all, List<List<String>> ids, double[] weights, Eligibility eligibility) {
+  private StageData(Dataset<Row> all, JavaRDD<Row> rows, List<List<String>> ids, double[] weights,
+      Eligibility eligibility, Map<String, Integer> partitionOf) {
+    this.partitionOf = partitionOf;
     this.all = all;
+    this.rows = rows;
     this.ids = ids;
     this.weights = weights;
     this.eligibility = eligibility;
@@ -112,15 +122,34 @@ final class StageData implements AutoCloseable {
     // the data, so generation batches and the partition-ordered gradient sum are the same in every run
     // (a round-robin split would depend on how the input files happened to be packed).
     all = all.repartition(partitions, col("id")).sortWithinPartitions("id").persist(StorageLevel.MEMORY_AND_DISK());
-    return new StageData(all, ids, weights, slots == null ? null : eligibility(all, slots));
+    JavaRDD<Row> rows = all.javaRDD();
+    List<PromptVerdict> verdicts = slots == null ? null : verdicts(rows, slots);
+    Map<String, Integer> partitionOf = null;
+    if (verdicts != null) {
+      partitionOf = new HashMap<>();
+      for (PromptVerdict v : verdicts) {
+        partitionOf.put(v.id(), v.partition());
+      }
+    }
+    return new StageData(all, rows, ids, weights, verdicts == null ? null : eligibility(verdicts), partitionOf);
   }
 
-  /** One pass over the cached prompts: each prompt's permutation verdict (ids and verdicts only reach the driver). */
-  private static Eligibility eligibility(Dataset<Row> all, SlotSelection slots) {
-    List<PromptVerdict> verdicts = all.javaRDD().map(r -> {
-      io.perlspark.common.data.Sample s = SampleSchema.fromRow(r);
-      return new PromptVerdict(s.id(), s.imageCount(), PermutationEligibility.check(s, slots));
-    }).collect();
+  /**
+   * One pass over the cached prompts: each prompt's permutation verdict and partition (ids, verdicts
+   * and partitions only reach the driver).
+   */
+  private static List<PromptVerdict> verdicts(JavaRDD<Row> all, SlotSelection slots) {
+    return all.mapPartitionsWithIndex((partition, rows) -> {
+      List<PromptVerdict> out = new ArrayList<>();
+      rows.forEachRemaining(r -> {
+        io.perlspark.common.data.Sample s = SampleSchema.fromRow(r);
+        out.add(new PromptVerdict(s.id(), s.imageCount(), PermutationEligibility.check(s, slots), partition));
+      });
+      return out.iterator();
+    }, false).collect();
+  }
+
+  private static Eligibility eligibility(List<PromptVerdict> verdicts) {
     Set<String> permutable = new HashSet<>();
     java.util.Map<PermutationEligibility.Verdict, Long> byVerdict =
         new java.util.EnumMap<>(PermutationEligibility.Verdict.class);
@@ -137,6 +166,16 @@ final class StageData implements AutoCloseable {
 
   Eligibility eligibility() {
     return eligibility;
+  }
+
+  /** How many partitions the cached prompts have ({@link #rowsOf}'s result has as many). */
+  int partitions() {
+    return rows.getNumPartitions();
+  }
+
+  /** The partition of {@link #rowsOf}'s result that holds this prompt; -1 when not known (SFT's data). */
+  int partitionOf(String promptId) {
+    return partitionOf == null ? -1 : partitionOf.getOrDefault(promptId, -1);
   }
 
   static long count(SparkSession spark, StageConfig stage) {
@@ -162,6 +201,15 @@ final class StageData implements AutoCloseable {
   /** The canonical rows of these prompt ids. */
   Dataset<Row> select(List<String> promptIds) {
     return all.filter(col("id").isInCollection(promptIds));
+  }
+
+  /**
+   * The same rows as {@link #select}, in the same partitions and order (the cached partitioning,
+   * sorted by id), as plain rows: no Dataset planning per call.
+   */
+  JavaRDD<Row> rowsOf(List<String> promptIds) {
+    Set<String> wanted = new HashSet<>(promptIds);
+    return rows.filter(r -> wanted.contains(r.<String>getAs("id")));
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.perlspark.jobs.train;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -9,7 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The broadcasts and cached Datasets of one step, released together when the step ends, however it
+ * The broadcasts and cached Datasets and RDDs of one step, released together when the step ends, however it
  * ends: a sweep runs many cells in one Spark application, and a failed cell must not leave its
  * parameters and rollouts in the executors' memory.
  */
@@ -17,6 +18,7 @@ final class StepResources implements AutoCloseable {
   private final JavaSparkContext jsc;
   private final List<Broadcast<?>> broadcasts = new ArrayList<>();
   private final List<Dataset<Row>> cached = new ArrayList<>();
+  private final List<JavaRDD<?>> cachedRdds = new ArrayList<>();
 
   StepResources(JavaSparkContext jsc) {
     this.jsc = jsc;
@@ -33,6 +35,13 @@ final class StepResources implements AutoCloseable {
   Dataset<Row> cache(Dataset<Row> rows) {
     Dataset<Row> persisted = rows.persist(StorageLevel.MEMORY_ONLY());
     cached.add(persisted);
+    return persisted;
+  }
+
+  /** Persists {@code rows} (memory only, as objects: nothing to encode or decode) until the end of the step. */
+  <T> JavaRDD<T> cache(JavaRDD<T> rows) {
+    JavaRDD<T> persisted = rows.persist(StorageLevel.MEMORY_ONLY());
+    cachedRdds.add(persisted);
     return persisted;
   }
 
@@ -60,8 +69,16 @@ final class StepResources implements AutoCloseable {
         failure = addTo(failure, e);
       }
     }
+    for (JavaRDD<?> r : cachedRdds) {
+      try {
+        r.unpersist(false);
+      } catch (RuntimeException e) {
+        failure = addTo(failure, e);
+      }
+    }
     broadcasts.clear();
     cached.clear();
+    cachedRdds.clear();
     if (failure != null) {
       throw failure;
     }

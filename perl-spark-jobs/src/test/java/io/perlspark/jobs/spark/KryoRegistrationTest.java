@@ -95,7 +95,7 @@ class KryoRegistrationTest {
     var probe = new io.perlspark.jobs.prepare.InputProbe.FileProbe("file:/a.jsonl", null, List.of("id", "images"), null);
     assertEquals(probe, roundTrip(kryo(), probe));
     var verdict = new io.perlspark.jobs.train.PromptVerdict("s1", 3,
-        io.perlspark.common.permute.PermutationEligibility.Verdict.POSITION_REFERRING_TEXT);
+        io.perlspark.common.permute.PermutationEligibility.Verdict.POSITION_REFERRING_TEXT, 1);
     assertEquals(verdict, roundTrip(kryo(), verdict));
     List<Object> results = new java.util.ArrayList<>(List.of(verdict, verdict));
     assertEquals(results, roundTrip(kryo(), results));

@@ -1,13 +1,12 @@
 package io.perlspark.model.family.builtin;
 
+import io.perlspark.model.family.EncodedImages;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Objects;
-import javax.imageio.ImageIO;
 
 /** Decodes encoded images into the CHW float layout the policy takes. */
 public final class ImagePixels {
@@ -30,7 +29,7 @@ public final class ImagePixels {
     Objects.requireNonNull(pngOrJpeg, "pngOrJpeg");
     BufferedImage image;
     try {
-      image = ImageIO.read(new ByteArrayInputStream(pngOrJpeg));
+      image = EncodedImages.read(pngOrJpeg);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot decode image (" + pngOrJpeg.length + " bytes)", e);
     }

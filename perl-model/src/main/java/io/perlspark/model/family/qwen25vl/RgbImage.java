@@ -1,10 +1,10 @@
 package io.perlspark.model.family.qwen25vl;
 
+import io.perlspark.model.family.EncodedImages;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Objects;
 import javax.imageio.ImageIO;
@@ -42,7 +42,7 @@ public record RgbImage(int width, int height, byte[] hwc) {
     }
     BufferedImage img;
     try {
-      img = ImageIO.read(new ByteArrayInputStream(encoded));
+      img = EncodedImages.read(encoded);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
           what + " (" + encoded.length + " bytes) cannot be decoded: " + e.getMessage(), e);
