@@ -91,10 +91,7 @@ public final class DeviceSampler implements AutoCloseable {
       // the tie-breaking offset assumes ids < 2^18 (see TIE_STEP)
       throw new IllegalArgumentException("vocab=" + vocab + " must be in [1, 262144)");
     }
-    this.rngs = new SplittableRandom[seeds.length];
-    for (int i = 0; i < seeds.length; i++) {
-      rngs[i] = new SplittableRandom(seeds[i]);
-    }
+    this.rngs = TokenSampler.streams(seeds);
     this.temperature = temperature;
     this.topP = topP;
     this.vocab = vocab;

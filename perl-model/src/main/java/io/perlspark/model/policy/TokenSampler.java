@@ -29,15 +29,24 @@ public final class TokenSampler {
   }
 
   public TokenSampler(long[] seeds, float temperature, float topP, int vocab) {
-    this.rngs = new SplittableRandom[seeds.length];
-    for (int i = 0; i < seeds.length; i++) {
-      rngs[i] = new SplittableRandom(seeds[i]);
-    }
+    this.rngs = streams(seeds);
     this.temperature = temperature;
     this.topP = topP;
     this.vocab = vocab;
     this.weights = new double[vocab];
     this.order = topP < 1f ? new Integer[vocab] : null;
+  }
+
+  /**
+   * One random stream per sequence, {@code SplittableRandom(seeds[i])}: the rule every sampler
+   * (this one and {@link DeviceSampler}) draws by, so a sequence's tokens depend only on its seed.
+   */
+  static SplittableRandom[] streams(long[] seeds) {
+    SplittableRandom[] rngs = new SplittableRandom[seeds.length];
+    for (int i = 0; i < seeds.length; i++) {
+      rngs[i] = new SplittableRandom(seeds[i]);
+    }
+    return rngs;
   }
 
   /** The log-probability of the token last returned by {@link #next}. */

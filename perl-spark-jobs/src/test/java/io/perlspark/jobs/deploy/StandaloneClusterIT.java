@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.perlspark.jobs.family.QwenJobsFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -191,7 +192,7 @@ class StandaloneClusterIT {
   @Timeout(value = 12, unit = TimeUnit.MINUTES)
   void aLoraRunOfAHubCheckpointTrainsAndExportsOnTheCluster() throws Exception {
     Path work = dir.resolve("qwen");
-    Path model = copyTinyQwen(work.resolve("qwen-tiny"));
+    Path model = QwenJobsFixture.copyTinyModel(work.resolve("qwen-tiny"));
     long t = System.nanoTime();
     submit("qwen-synth", 4, List.of(), "synth", "--out", work.resolve("synth").toString(), "--train", "16",
         "--eval", "4", "--sft", "8", "--seed", "5", "--partitions", "2");
@@ -234,22 +235,6 @@ class StandaloneClusterIT {
     try (Stream<Path> files = Files.list(merged)) {
       assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors")), "merged weights");
     }
-  }
-
-  /** The perl-model test fixture's tiny tied-head Qwen2.5-VL checkpoint, as a Hub folder. */
-  static Path copyTinyQwen(Path to) throws IOException {
-    Path fixtures = ROOT.resolve("perl-model/src/test/resources/qwen25vl");
-    Files.createDirectories(to);
-    try (Stream<Path> files = Files.list(fixtures.resolve("tiny-tied"))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        String name = f.getFileName().toString();
-        if (!name.endsWith(".txt") && !name.equals("config.hub-style.json")) {
-          Files.copy(f, to.resolve(name));
-        }
-      }
-    }
-    Files.copy(fixtures.resolve("tokenizer.json"), to.resolve("tokenizer.json"));
-    return to;
   }
 
   // ---- the kill ---------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ import org.apache.spark.sql.SparkSession;
  * folder (Qwen's real tokenizer and chat template, random weights), a small synthetic dataset, a
  * run config for local[2], and a model cache of the test's own.
  */
-final class QwenJobsFixture {
+public final class QwenJobsFixture {
   /** The fixture folder of perl-model's tests (the reactor runs tests in the module folder). */
   static final Path FIXTURES = Path.of("..", "perl-model", "src", "test", "resources", "qwen25vl");
 
   private QwenJobsFixture() {}
 
   /** The tiny tied-head checkpoint with tokenizer.json, as a Hub folder at {@code to}. */
-  static Path copyTinyModel(Path to) throws IOException {
+  public static Path copyTinyModel(Path to) throws IOException {
     Files.createDirectories(to);
     try (Stream<Path> files = Files.list(FIXTURES.resolve("tiny-tied"))) {
       for (Path f : (Iterable<Path>) files::iterator) {
