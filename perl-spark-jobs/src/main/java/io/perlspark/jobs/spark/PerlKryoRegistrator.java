@@ -43,7 +43,8 @@ public class PerlKryoRegistrator implements KryoRegistrator {
    * itself (found by running every subcommand on a cluster with spark.kryo.registrationRequired):
    * the SQL types of our schemas (in task results), and the HashSet the trainer broadcasts.
    * RolloutSummaries: the trainer's rollout task results (one per task, arrays of primitives and strings);
-   * Rollout: the trainer's cached rollouts, serialised when a gradient task reads a slice cached on another executor.
+   * DetachedRows.RowValues: the trainer's prompts, shuffled once per stage to cut the Dataset's plan out of its tasks.
+   * Rollout (cached as one array per task): the trainer's cached rollouts, serialised when a gradient task reads a slice cached on another executor.
    * Also used by a test that checks every listed class round-trips through Kryo.
    */
   public static Class<?>[] classes() {
@@ -53,7 +54,8 @@ public class PerlKryoRegistrator implements KryoRegistrator {
       io.perlspark.model.train.SftStats.class, io.perlspark.common.eval.EvalAggregator.class,
       io.perlspark.common.eval.EvalRecord.class, io.perlspark.jobs.executor.PolicyRuntime.class,
       io.perlspark.jobs.prepare.InputProbe.FileProbe.class, io.perlspark.jobs.train.PromptVerdict.class,
-      io.perlspark.jobs.train.RolloutSummaries.class, io.perlspark.jobs.rollout.Rollout.class,
+      io.perlspark.jobs.train.RolloutSummaries.class, io.perlspark.jobs.rollout.Rollout.class, io.perlspark.jobs.rollout.Rollout[].class,
+      DetachedRows.RowValues.class,
       byte[].class, byte[][].class, int[].class, int[][].class, float[].class, float[][].class,
       double[].class, long[].class, boolean[].class, String[].class,
       java.util.ArrayList.class, java.util.HashMap.class, java.util.LinkedHashMap.class, java.util.HashSet.class,

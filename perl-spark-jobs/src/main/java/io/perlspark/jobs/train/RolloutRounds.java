@@ -133,8 +133,13 @@ final class RolloutRounds {
   private List<RolloutSummaries> rollOut(JavaRDD<Row> prompts, int[] slices) {
     int[] perPartition = slices != null ? slices : ones(prompts.getNumPartitions());
     int sliceSize = slices != null ? worker.promptsPerCall() : Integer.MAX_VALUE;
-    JavaRDD<Rollout> rollouts = resources.cache(SlicedRDD.of(prompts, perPartition, sliceSize)
-        .mapPartitions(worker::records));
+    // Cached as one array per task: Spark sizes a cached partition by walking its object graph, for
+    // a partition of records again and again as it grows (~30 walks for 128 rollouts), for one
+    // array once. The flattened view is what the summaries and the gradient jobs read.
+    RolloutWorker work = worker;
+    JavaRDD<Rollout[]> blocks = resources.cache(SlicedRDD.of(prompts, perPartition, sliceSize)
+        .mapPartitions(rows -> List.<Rollout[]>of(toArray(work.records(rows))).iterator()));
+    JavaRDD<Rollout> rollouts = blocks.flatMap(b -> java.util.Arrays.asList(b).iterator());
     rounds.add(rollouts);
     int[] parentOf = SlicedRDD.parentsOf(perPartition);
     int firstGroup = slicesOfPartition.size();
@@ -150,6 +155,12 @@ final class RolloutRounds {
     slicesSoFar += parentOf.length;
     return rollouts.mapPartitionsWithIndex(
         (i, rows) -> List.of(RolloutSummaries.of(firstGroup + parentOf[i], rows)).iterator(), false).collect();
+  }
+
+  private static Rollout[] toArray(java.util.Iterator<Rollout> records) {
+    List<Rollout> all = new ArrayList<>();
+    records.forEachRemaining(all::add);
+    return all.toArray(new Rollout[0]);
   }
 
   private static int[] ones(int n) {

@@ -7,6 +7,7 @@ import io.perlspark.common.config.StageConfig;
 import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.jobs.spark.DetachedRows;
 import io.perlspark.common.permute.PermutationEligibility;
 import io.perlspark.common.permute.SlotSelection;
 import io.perlspark.jobs.permute.PermutationTransform;
@@ -121,8 +122,14 @@ final class StageData implements AutoCloseable {
     // Partition membership by id hash and a sorted order within each partition: a pure function of
     // the data, so generation batches and the partition-ordered gradient sum are the same in every run
     // (a round-robin split would depend on how the input files happened to be packed).
-    all = all.repartition(partitions, col("id")).sortWithinPartitions("id").persist(StorageLevel.MEMORY_AND_DISK());
-    JavaRDD<Row> rows = all.javaRDD();
+    all = all.repartition(partitions, col("id")).sortWithinPartitions("id");
+    JavaRDD<Row> rows;
+    if (slots == null) {
+      all = all.persist(StorageLevel.MEMORY_AND_DISK()); // SFT selects batches as Datasets
+      rows = all.javaRDD();
+    } else {
+      rows = DetachedRows.of(all).persist(StorageLevel.MEMORY_AND_DISK());
+    }
     List<PromptVerdict> verdicts = slots == null ? null : verdicts(rows, slots);
     Map<String, Integer> partitionOf = null;
     if (verdicts != null) {
@@ -215,5 +222,6 @@ final class StageData implements AutoCloseable {
   @Override
   public void close() {
     all.unpersist();
+    rows.unpersist(false);
   }
 }
