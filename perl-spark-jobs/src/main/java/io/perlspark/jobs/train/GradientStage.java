@@ -7,6 +7,7 @@ import io.perlspark.jobs.executor.PolicyRuntime;
 import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.loss.GrpoLossConfig;
+import io.perlspark.model.policy.Engines;
 import io.perlspark.model.policy.PolicyInput;
 import io.perlspark.model.train.GradientResult;
 import io.perlspark.model.train.GradientWorker;
@@ -65,10 +66,16 @@ public final class GradientStage {
           examples.add(new TrainingExample(prompts.get(r.prompt()), r.tokens(), r.oldLogp(), r.refLogp(),
               advantages.get(RolloutInfo.key(r.id(), r.idx()))));
         }
-        long t0 = System.nanoTime();
-        GradientResult g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
-        if (computeNanos != null) {
-          computeNanos.add(System.nanoTime() - t0);
+        GradientResult g;
+        // One gradient computation per JVM at a time (Engines.TRAINING_LOCK): the clock starts once
+        // this task holds the lock, so a task waiting for another's backward pass is not counted as
+        // model compute.
+        synchronized (Engines.TRAINING_LOCK) {
+          long t0 = System.nanoTime();
+          g = GradientWorker.grpoGradients(lease.model(), examples, loss, normaliser, microBatch, temperature);
+          if (computeNanos != null) {
+            computeNanos.add(System.nanoTime() - t0);
+          }
         }
         return List.of(new Tuple2<>(pi, g)).iterator();
       }
