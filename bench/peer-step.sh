@@ -10,8 +10,9 @@
 #   bench/peer-step.sh [DEMO_DIR=runs/demo] [ROUNDS=4] [STEPS=30]
 # Environment: PERL_APP_JAR (the jar to measure; default this checkout's built jar, built with
 # `mvn -B -o -q package -DskipTests -pl perl-spark-jobs -am`), PEER_PYTHON (python with torch,
-# numpy, pyarrow; default python3), PEER_ARGS (more peer flags, e.g. --score-reference kept),
-# KEEP=dir (keep the runs' outputs there).
+# numpy, pyarrow; default python3), PEER_ARGS (more peer flags for both peer runs, e.g.
+# --threads 2), PEER_KEPT=0 (skip the second peer run, which scores only the kept groups' responses
+# under the reference), KEEP=dir (keep the runs' outputs there).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z ${PEER_STEP_LOCKED:-} ]]; then
@@ -54,6 +55,12 @@ for r in $(seq 1 "$rounds"); do
   ROOT=$root "$py" "$root/bench/peer/perl_step.py" --checkpoint "$demo/sft/checkpoints" --data "$out/which_image" \
     --vocab "$out/vocab.txt" --steps "$steps" ${PEER_ARGS:-} >"$out/peer-$r.jsonl" 2>"$out/peer-$r.log" \
     || { tail -20 "$out/peer-$r.log"; exit 1; }
+  if [[ ${PEER_KEPT:-1} != 0 ]]; then
+    echo "round $r: peer, reference scores of kept groups only (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    ROOT=$root "$py" "$root/bench/peer/perl_step.py" --checkpoint "$demo/sft/checkpoints" --data "$out/which_image" \
+      --vocab "$out/vocab.txt" --steps "$steps" --score-reference kept ${PEER_ARGS:-} >"$out/peerkept-$r.jsonl" \
+      2>"$out/peerkept-$r.log" || { tail -20 "$out/peerkept-$r.log"; exit 1; }
+  fi
   echo "round $r: ours (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   PERL_APP_JAR=$jar "$root/bin/perl" train --config "$root/conf/demo.yaml" --no-progress --resume never \
     run.outputDir="$out/ours-$r" "stages[0].data=[{path: $out/which_image}]" "eval.splits=[{path: $demo/data/synth/eval}]" \
@@ -77,8 +84,8 @@ out, rounds, steps, tck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float
 first = 6  # steps 1-5 warm up (JIT, caches, allocator)
 med = st.median
 
-def peer(r):
-    rows = [json.loads(l) for l in open(f"{out}/peer-{r}.jsonl") if l.startswith('{"step"')]
+def peer(r, name="peer"):
+    rows = [json.loads(l) for l in open(f"{out}/{name}-{r}.jsonl") if l.startswith('{"step"')]
     rows = [x for x in rows if x["step"] >= first]
     return {"wall": med(x["wall_s"] for x in rows), "cpu": med(x["cpu_s"] for x in rows),
             "generated": med(x["responses_generated"] for x in rows), "kept": med(x["responses_kept"] for x in rows),
@@ -108,7 +115,9 @@ def ours(r):
             "updates": med(x["updates"] for x in rows), "rollout": med(x["t_rollout"] for x in rows),
             "gradient": med(x["t_gradient"] for x in rows)}
 
+import os
 P = [peer(r) for r in range(1, rounds + 1)]
+K = [peer(r, "peerkept") for r in range(1, rounds + 1) if os.path.exists(f"{out}/peerkept-{r}.jsonl")]
 O = [ours(r) for r in range(1, rounds + 1)]
 print(f"\nper round, medians of steps {first}-{steps}:")
 print("| round | peer wall s | peer CPU-s | ours wall s (t_total) | ours wall s (sampled) | ours CPU-s | ours CPU-s (mean) |")
@@ -131,6 +140,15 @@ for label, k in [("responses generated", "generated"), ("responses kept (trained
                  ("mean response length, kept (tokens, eos included)", "len_kept")]:
     print(f"| {label} | {m(P, k):.1f} | {m(O, k):.1f} | |")
 print(f"| responses scored under the reference | {m(P, 'ref_scored'):.0f} | {m(O, 'generated'):.0f} (all generated) | |")
+if K:
+    print(f"\npeer scoring only the kept groups under the reference (--score-reference kept), {len(K)} round(s): "
+          f"wall {m(K, 'wall'):.3f} s, CPU {m(K, 'cpu'):.3f} s, {m(K, 'ref_scored'):.0f} responses scored, "
+          f"reference phase {m(K, 'reference'):.3f} s; ours / this peer: wall {m(O, 'wall') / m(K, 'wall'):.2f}x "
+          f"(sampled {m(O, 'wall_sampled') / m(K, 'wall'):.2f}x), CPU {m(O, 'cpu') / m(K, 'cpu'):.2f}x")
+    print("| round | peer (kept) wall s | peer (kept) CPU-s |")
+    print("|--:|--:|--:|")
+    for r, k in enumerate(K, 1):
+        print(f"| {r} | {k['wall']:.3f} | {k['cpu']:.3f} |")
 print(f"\npeer phases (median s): generate {m(P, 'generate'):.3f}, reference {m(P, 'reference'):.3f}, update {m(P, 'update'):.3f}; "
       f"peer mean response length over all generated {m(P, 'len_all'):.1f}")
 print(f"ours phases (median s): rollout (generate + reference + reward) {m(O, 'rollout'):.3f}, gradient {m(O, 'gradient'):.3f}")
