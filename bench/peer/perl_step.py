@@ -682,6 +682,7 @@ def check(a, spec, params_path, policy, tokenizer, prompts):
         "max_abs_logprob_diff_scoring_path": worst_score,
         "max_abs_logprob_diff_generation_kv_cache": worst_gen,
         "reward_mismatches": reward_mismatches,
+        "generated_responses_reward_ours": [float(o[0]) for o in ours[:len(sample)]],
         "sft_responses_reward_ours": sft_rewards,
         "peer_generated_tokens_total": sum(len(r) for r in toks)}))
     return worst_score <= 1e-4 and worst_gen <= 1e-4 and reward_mismatches == 0
