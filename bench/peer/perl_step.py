@@ -215,7 +215,7 @@ def generate(model, prompts, max_new, gen):
             [logps[b, :n_out[b]] for b in range(batch)])
 
 
-def pack(prompts, responses, ppi, pad_to=None):
+def pack(prompts, responses, ppi):
     """TinyVlmBatch.pack: [bos, prompt, response] right-padded, positions from 0; output row of
     response token k is (promptLength - 1 + k); mask 1 on real response tokens."""
     patches = batch_patches(prompts)
