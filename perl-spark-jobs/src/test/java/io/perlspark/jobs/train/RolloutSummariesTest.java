@@ -43,7 +43,10 @@ class RolloutSummariesTest {
     assertEquals(1, infos.get(1).copy());
   }
 
-  /** A gradient task reading a slice cached on another executor gets the rollout through Kryo. */
+  /**
+   * A gradient task reading a slice cached on another executor gets the slice's block (one array of
+   * rollouts per rollout task) through Kryo.
+   */
   @Test
   void cachedRolloutsRoundTripThroughKryoWithRegistrationRequired() {
     Rollout r = new Rollout(prompt("g1", "s1#p1", 1), 3, new int[] {7, 2}, new float[] {-1f, -0.5f},
@@ -51,7 +54,9 @@ class RolloutSummariesTest {
     SerializerInstance kryo = new KryoSerializer(new SparkConf(false)
         .set("spark.kryo.registrationRequired", "true")
         .set("spark.kryo.registrator", PerlKryoRegistrator.class.getName())).newInstance();
-    Rollout back = (Rollout) kryo.deserialize(kryo.serialize(r, ANY), ANY);
+    Rollout[] block = (Rollout[]) kryo.deserialize(kryo.serialize(new Rollout[] {r, r}, ANY), ANY);
+    assertEquals(2, block.length);
+    Rollout back = block[1];
     assertEquals(RolloutInfo.of(r, 0), RolloutInfo.of(back, 0));
     assertEquals(java.util.Arrays.toString(r.refLogp()), java.util.Arrays.toString(back.refLogp()));
     assertEquals(r.prompt(), back.prompt());
