@@ -134,7 +134,7 @@ final class RolloutRounds {
     int[] perPartition = slices != null ? slices : ones(prompts.getNumPartitions());
     int sliceSize = slices != null ? worker.promptsPerCall() : Integer.MAX_VALUE;
     // Cached as one array per task: Spark sizes a cached partition by walking its object graph, for
-    // a partition of records again and again as it grows (~30 walks for 128 rollouts), for one
+    // a partition of records again and again as it grows (its sampling rule: ~30 walks for 128), for one
     // array once. The flattened view is what the summaries and the gradient jobs read.
     RolloutWorker work = worker;
     JavaRDD<Rollout[]> blocks = resources.cache(SlicedRDD.of(prompts, perPartition, sliceSize)
