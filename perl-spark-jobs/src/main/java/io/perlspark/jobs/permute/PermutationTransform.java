@@ -3,6 +3,7 @@ package io.perlspark.jobs.permute;
 import io.perlspark.common.permute.PermutedSample;
 import io.perlspark.common.permute.Permuter;
 import io.perlspark.jobs.data.SampleSchema;
+import io.perlspark.jobs.spark.LeanRdds;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -68,7 +69,7 @@ public final class PermutationTransform {
    */
   public JavaRDD<Row> expand(JavaRDD<Row> canonical, long step, long totalSteps) {
     Permuter p = permuter;
-    return canonical.flatMap(r -> {
+    return LeanRdds.flatMap(canonical, r -> {
       String response = SampleSchema.response(r);
       Integer position = SampleSchema.answerPosition(r);
       List<Row> out = new ArrayList<>();

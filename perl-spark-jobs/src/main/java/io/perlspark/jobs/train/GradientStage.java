@@ -4,6 +4,7 @@ import io.perlspark.common.data.Sample;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.executor.ExecutorModelCache;
 import io.perlspark.jobs.executor.PolicyRuntime;
+import io.perlspark.jobs.spark.LeanRdds;
 import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.PromptEncoding;
 import io.perlspark.model.loss.GrpoLossConfig;
@@ -46,7 +47,7 @@ public final class GradientStage {
   public static GradientResult grpo(JavaRDD<Rollout> rollouts, int[] partitions, PolicyRuntime runtime, String role,
       String version, Broadcast<byte[]> params, Map<String, Double> advantages, GrpoLossConfig loss,
       double normaliser, int microBatch, float temperature, LongAccumulator computeNanos) {
-    List<Tuple2<Integer, GradientResult>>[] parts = rollouts.mapPartitionsWithIndex((pi, rows) -> {
+    LeanRdds.PartitionFunction<Rollout, Tuple2<Integer, GradientResult>> task = (pi, rows) -> {
       List<Rollout> mine = new ArrayList<>();
       while (rows.hasNext()) {
         Rollout r = rows.next();
@@ -79,7 +80,9 @@ public final class GradientStage {
         }
         return List.of(new Tuple2<>(pi, g)).iterator();
       }
-    }, false).collectPartitions(partitions);
+    };
+    List<List<Tuple2<Integer, GradientResult>>> parts =
+        LeanRdds.collectPartitions(LeanRdds.mapPartitions(rollouts, task), partitions);
     List<Tuple2<Integer, GradientResult>> all = new ArrayList<>();
     for (List<Tuple2<Integer, GradientResult>> p : parts) {
       all.addAll(p);
@@ -91,7 +94,7 @@ public final class GradientStage {
   public static GradientResult sft(JavaRDD<Row> batch, PolicyRuntime runtime, String role, String version,
       Broadcast<byte[]> params,
       double normaliser, int microBatch) {
-    List<Tuple2<Integer, GradientResult>> parts = batch.mapPartitionsWithIndex((pi, rows) -> {
+    List<Tuple2<Integer, GradientResult>> parts = LeanRdds.collect(LeanRdds.mapPartitions(batch, (pi, rows) -> {
       List<Row> mine = new ArrayList<>();
       rows.forEachRemaining(mine::add);
       if (mine.isEmpty()) {
@@ -108,7 +111,7 @@ public final class GradientStage {
         GradientResult g = GradientWorker.sftGradients(lease.model(), examples, normaliser, microBatch);
         return List.of(new Tuple2<>(pi, g)).iterator();
       }
-    }, false).collect();
+    }));
     return sumInOrder(parts);
   }
 

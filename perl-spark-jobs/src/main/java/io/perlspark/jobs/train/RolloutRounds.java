@@ -4,6 +4,7 @@ import io.perlspark.common.rl.BatchFiller;
 import io.perlspark.jobs.permute.PermutationTransform;
 import io.perlspark.jobs.rollout.Rollout;
 import io.perlspark.jobs.rollout.RolloutWorker;
+import io.perlspark.jobs.spark.LeanRdds;
 import io.perlspark.jobs.spark.SlicedRDD;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -137,9 +138,9 @@ final class RolloutRounds {
     // a partition of records again and again as it grows (its sampling rule: ~30 walks for 128), for one
     // array once. The flattened view is what the summaries and the gradient jobs read.
     RolloutWorker work = worker;
-    JavaRDD<Rollout[]> blocks = resources.cache(SlicedRDD.of(prompts, perPartition, sliceSize)
-        .mapPartitions(rows -> List.<Rollout[]>of(toArray(work.records(rows))).iterator()));
-    JavaRDD<Rollout> rollouts = blocks.flatMap(b -> java.util.Arrays.asList(b).iterator());
+    JavaRDD<Rollout[]> blocks = resources.cache(LeanRdds.mapPartitions(SlicedRDD.of(prompts, perPartition, sliceSize),
+        (i, rows) -> List.<Rollout[]>of(toArray(work.records(rows))).iterator()));
+    JavaRDD<Rollout> rollouts = LeanRdds.flatMap(blocks, b -> java.util.Arrays.asList(b).iterator());
     rounds.add(rollouts);
     int[] parentOf = SlicedRDD.parentsOf(perPartition);
     int firstGroup = slicesOfPartition.size();
@@ -153,8 +154,8 @@ final class RolloutRounds {
       slicesOfPartition.add(mine.stream().mapToInt(Integer::intValue).toArray());
     }
     slicesSoFar += parentOf.length;
-    return rollouts.mapPartitionsWithIndex(
-        (i, rows) -> List.of(RolloutSummaries.of(firstGroup + parentOf[i], rows)).iterator(), false).collect();
+    return LeanRdds.collect(LeanRdds.mapPartitions(rollouts,
+        (i, rows) -> List.of(RolloutSummaries.of(firstGroup + parentOf[i], rows)).iterator()));
   }
 
   private static Rollout[] toArray(java.util.Iterator<Rollout> records) {

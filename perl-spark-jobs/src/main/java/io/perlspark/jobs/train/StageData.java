@@ -8,6 +8,7 @@ import io.perlspark.jobs.PerlUserException;
 import io.perlspark.jobs.data.DataPaths;
 import io.perlspark.jobs.data.SampleSchema;
 import io.perlspark.jobs.spark.DetachedRows;
+import io.perlspark.jobs.spark.LeanRdds;
 import io.perlspark.common.permute.PermutationEligibility;
 import io.perlspark.common.permute.SlotSelection;
 import io.perlspark.jobs.permute.PermutationTransform;
@@ -216,7 +217,7 @@ final class StageData implements AutoCloseable {
    */
   JavaRDD<Row> rowsOf(List<String> promptIds) {
     Set<String> wanted = new HashSet<>(promptIds);
-    return rows.filter(r -> wanted.contains(r.<String>getAs("id")));
+    return LeanRdds.filter(rows, r -> wanted.contains(r.<String>getAs("id")));
   }
 
   @Override
