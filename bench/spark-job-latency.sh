@@ -18,8 +18,8 @@ cp_file=$root/deploy/spark-dist/target/spark-classpath.txt
 }
 echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc=$(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "commit:  $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo ' (+ local changes)')"
-# Compiled to class files (not a single-file source launch): Spark's closure cleaner reads the
-# bytecode of a lambda's declaring class, which an in-memory class would not give it.
+# Compiled to class files first: the jobs' functions are this file's lambdas, which Spark serialises
+# and loads back by class name, as it does an application's.
 classes=$(mktemp -d "${TMPDIR:-/tmp}/perl-bench.XXXXXX")
 trap 'rm -rf "$classes"' EXIT
 javac -nowarn -d "$classes" -cp "$jar:$(cat "$cp_file")" "$root/bench/SparkJobLatency.java" 2> >(grep -vE 'warning|^Note:' >&2)

@@ -2,8 +2,10 @@ package io.perlspark.jobs.spark;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.function.Supplier;
 import org.apache.spark.Partition;
 import org.apache.spark.Partitioner;
@@ -21,16 +23,18 @@ import scala.runtime.AbstractFunction2;
  * Per-partition transforms and collecting jobs without Spark's closure cleaner, for the jobs a
  * training step runs many times. {@code JavaRDD.mapPartitions}, {@code filter}, {@code flatMap} and
  * {@code collect} wrap the function in a Scala lambda, and {@code SparkContext.clean} then reads and
- * parses the bytecode of the class that declared that lambda ({@code JavaRDDLike}, {@code RDD}) with
- * ASM, on every call, on the driver, between two jobs. A trivial job on {@code local[2]} took 7.9 ms
- * that way and 2.7 ms through this class (13 vs 4.6 CPU-ms; docs/BENCHMARKS.md). The functions
- * here are handed to a named RDD and a named job function, which the cleaner has nothing to do
- * with; they must be serialisable on their own (a lambda that captures only serialisable locals),
- * as they must be for Spark's own operations, but a function that is not fails when its job is
- * submitted rather than when it is declared.
+ * parses, with ASM, the bytecode of the class that declared that lambda ({@code JavaRDD}, {@code
+ * JavaRDDLike}, {@code RDD}, {@code SparkContext}: 64-205 KB each), on every call, on the driver,
+ * between two jobs. A trivial job on {@code local[2]} took 7.2-9.4 ms that way and 3.0-4.8 ms through
+ * this class (docs/BENCHMARKS.md, bench/spark-job-latency.sh). The functions here are handed to a
+ * named RDD and a named job function, which the cleaner returns from at once; they must be
+ * serialisable on their own (a lambda that captures only serialisable locals), as for Spark's own
+ * operations, but a function that is not fails when its job is submitted rather than when it is
+ * declared. Exceptions from a function reach Spark unchanged, as from a {@code JavaRDD} function.
  *
- * <p>Jobs keep a readable call site (the Spark UI's stage names, a listener's): the caller's file
- * and line, as Spark's own operations show.
+ * <p>Collecting jobs keep a readable call site (the Spark UI's stage names, a listener's): "collect
+ * at RolloutRounds.java:157", as Spark's own operations show. The RDDs themselves are created here,
+ * so their creation site (the UI's storage tab, {@code toDebugString}) names this class.
  */
 public final class LeanRdds {
   private LeanRdds() {}
@@ -75,7 +79,7 @@ public final class LeanRdds {
       all[i] = i;
     }
     List<T> out = new ArrayList<>();
-    for (List<T> p : collectPartitions(rdd, all)) {
+    for (List<T> p : run(rdd, all, "collect")) {
       out.addAll(p);
     }
     return out;
@@ -85,15 +89,19 @@ public final class LeanRdds {
    * The rows of the listed partitions, one list per listed partition in the order given: one job of
    * one task per listed partition, started in that order.
    */
-  @SuppressWarnings("unchecked")
   public static <T> List<List<T>> collectPartitions(JavaRDD<T> rdd, int[] partitions) {
+    return run(rdd, partitions, "collectPartitions");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> List<List<T>> run(JavaRDD<T> rdd, int[] partitions, String what) {
     List<Object> indices = new ArrayList<>(partitions.length);
     for (int p : partitions) {
       indices.add(p);
     }
     SparkContext sc = rdd.context();
     ClassTag<ArrayList<T>> tag = (ClassTag<ArrayList<T>>) (ClassTag<?>) ClassTag$.MODULE$.apply(ArrayList.class);
-    Object results = withCallSite(sc, "collect", () -> sc.runJob(rdd.rdd(), new ToList<T>(),
+    Object results = withCallSite(sc, what, () -> sc.runJob(rdd.rdd(), new ToList<T>(),
         CollectionConverters.asScala(indices).toSeq(), tag));
     List<List<T>> out = new ArrayList<>(partitions.length);
     for (Object p : (Object[]) results) {
@@ -102,7 +110,10 @@ public final class LeanRdds {
     return out;
   }
 
-  /** Runs {@code job} with the short call site "{@code what} at File.java:line" of the caller's caller. */
+  /** Spark's {@code CallSite.SHORT_FORM}: the local property a job's stage names come from. */
+  private static final String CALL_SITE_SHORT = "callSite.short";
+
+  /** Runs {@code job} with the short call site "{@code what} at File.java:line" of the first frame outside this class. */
   private static <R> R withCallSite(SparkContext sc, String what, Supplier<R> job) {
     String outer = sc.getLocalProperty(CALL_SITE_SHORT);
     if (outer != null) {
@@ -120,20 +131,24 @@ public final class LeanRdds {
     }
   }
 
-  /** Spark's {@code CallSite.SHORT_FORM}: the local property a job's stage names come from. */
-  private static final String CALL_SITE_SHORT = "callSite.short";
+  /** Throws {@code t} as it is, checked or not (Spark's Java API lets a function's exception through unchanged). */
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> RuntimeException rethrow(Throwable t) throws E {
+    throw (E) t;
+  }
 
   /** One partition through a {@link PartitionFunction}. */
   static final class PartitionsRDD<T, U> extends RDD<U> {
     private static final long serialVersionUID = 1L;
     private final PartitionFunction<T, U> f;
-    private final boolean keepsPartitioner;
+    /** Fixed at creation, as Spark's own MapPartitionsRDD does (a checkpoint replaces the parent). */
+    private final Option<Partitioner> partitioner;
 
     @SuppressWarnings("unchecked")
     PartitionsRDD(RDD<T> parent, PartitionFunction<T, U> f, boolean keepsPartitioner) {
       super(parent, (ClassTag<U>) ClassTag$.MODULE$.AnyRef());
       this.f = f;
-      this.keepsPartitioner = keepsPartitioner;
+      this.partitioner = keepsPartitioner ? parent.partitioner() : Option.empty();
     }
 
     @Override
@@ -143,10 +158,8 @@ public final class LeanRdds {
       Iterator<T> rows = CollectionConverters.asJava(parent.iterator(split, context));
       try {
         return CollectionConverters.asScala(f.apply(split.index(), rows));
-      } catch (RuntimeException e) {
-        throw e;
       } catch (Exception e) {
-        throw new IllegalStateException(e);
+        throw LeanRdds.<RuntimeException>rethrow(e);
       }
     }
 
@@ -157,7 +170,7 @@ public final class LeanRdds {
 
     @Override
     public Option<Partitioner> partitioner() {
-      return keepsPartitioner ? firstParent(ClassTag$.MODULE$.AnyRef()).partitioner() : Option.empty();
+      return partitioner;
     }
   }
 
@@ -180,17 +193,15 @@ public final class LeanRdds {
     @Override
     public Iterator<U> apply(int partition, Iterator<T> rows) {
       return new Iterator<>() {
-        private Iterator<U> current = java.util.Collections.emptyIterator();
+        private Iterator<U> current = Collections.emptyIterator();
 
         @Override
         public boolean hasNext() {
           while (!current.hasNext() && rows.hasNext()) {
             try {
               current = f.apply(rows.next());
-            } catch (RuntimeException e) {
-              throw e;
             } catch (Exception e) {
-              throw new IllegalStateException(e);
+              throw LeanRdds.<RuntimeException>rethrow(e);
             }
           }
           return current.hasNext();
@@ -199,7 +210,7 @@ public final class LeanRdds {
         @Override
         public U next() {
           if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
+            throw new NoSuchElementException();
           }
           return current.next();
         }
@@ -220,12 +231,12 @@ public final class LeanRdds {
             T r = rows.next();
             try {
               ready = keep.test(r);
-            } catch (RuntimeException e) {
-              throw e;
             } catch (Exception e) {
-              throw new IllegalStateException(e);
+              throw LeanRdds.<RuntimeException>rethrow(e);
             }
-            next = r;
+            if (ready) {
+              next = r;
+            }
           }
           return ready;
         }
@@ -233,10 +244,12 @@ public final class LeanRdds {
         @Override
         public T next() {
           if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
+            throw new NoSuchElementException();
           }
+          T r = next;
           ready = false;
-          return next;
+          next = null;
+          return r;
         }
       };
     }

@@ -1,6 +1,7 @@
 package io.perlspark.jobs.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,15 +104,18 @@ class LeanRddsTest {
 
   @Test
   void aJobIsNamedForItsCaller() throws Exception {
+    jsc.sc().listenerBus().waitUntilEmpty(); // no stage of an earlier test arrives after the clear
     stageNames.clear();
     LeanRdds.collect(numbers());
+    LeanRdds.collectPartitions(numbers(), new int[] {1});
     jsc.sc().listenerBus().waitUntilEmpty();
-    int line = new Throwable().getStackTrace()[0].getLineNumber() - 2;
-    assertEquals(List.of("collect at LeanRddsTest.java:" + line), stageNames);
+    int line = new Throwable().getStackTrace()[0].getLineNumber() - 3;
+    assertEquals(List.of("collect at LeanRddsTest.java:" + line, "collectPartitions at LeanRddsTest.java:" + (line + 1)),
+        stageNames);
   }
 
   @Test
-  void aFailingFunctionFailsItsJobWithTheCause() {
+  void aFailingFunctionFailsItsJobWithItsOwnException() {
     JavaRDD<Integer> failing = LeanRdds.mapPartitions(numbers(), (p, rows) -> {
       if (p == 1) {
         throw new java.io.IOException("partition one is unreadable");
@@ -119,7 +123,9 @@ class LeanRddsTest {
       return rows;
     });
     SparkException e = assertThrows(SparkException.class, () -> LeanRdds.collect(failing));
-    assertTrue(e.getMessage().contains("partition one is unreadable"), e.getMessage());
+    // the function's own exception, not wrapped: as from a JavaRDD function
+    assertTrue(e.getMessage().contains("java.io.IOException: partition one is unreadable"), e.getMessage());
+    assertFalse(e.getMessage().contains("IllegalStateException"), e.getMessage());
   }
 
   @Test
