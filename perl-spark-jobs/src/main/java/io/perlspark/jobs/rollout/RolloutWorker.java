@@ -74,12 +74,14 @@ public final class RolloutWorker implements Serializable {
   /** Rolls out a partition of prompt rows ({@code PermutationTransform.SCHEMA}) into {@link RolloutSchema} rows. */
   public Iterator<Row> apply(Iterator<Row> prompts) {
     List<Row> out = new ArrayList<>();
-    records(prompts).forEachRemaining(r -> out.add(toRow(r)));
+    for (Rollout r : records(prompts)) {
+      out.add(toRow(r));
+    }
     return out.iterator();
   }
 
-  /** As {@link #apply}, as {@link Rollout} records: what the trainer caches. */
-  public Iterator<Rollout> records(Iterator<Row> prompts) {
+  /** As {@link #apply}, as {@link Rollout} records in one array: what the trainer caches per task. */
+  public Rollout[] records(Iterator<Row> prompts) {
     maybeFailForTest();
     List<Rollout> out = new ArrayList<>();
     int promptsPerCall = ctx.promptsPerCall();
@@ -94,7 +96,7 @@ public final class RolloutWorker implements Serializable {
     if (!chunk.isEmpty()) {
       rollout(chunk, out);
     }
-    return out.iterator();
+    return out.toArray(new Rollout[0]);
   }
 
   private void rollout(List<Row> rows, List<Rollout> out) {

@@ -139,7 +139,7 @@ final class RolloutRounds {
     // array once. The flattened view is what the summaries and the gradient jobs read.
     RolloutWorker work = worker;
     JavaRDD<Rollout[]> blocks = resources.cache(LeanRdds.mapPartitions(SlicedRDD.of(prompts, perPartition, sliceSize),
-        (i, rows) -> List.<Rollout[]>of(toArray(work.records(rows))).iterator()));
+        (i, rows) -> List.<Rollout[]>of(work.records(rows)).iterator()));
     JavaRDD<Rollout> rollouts = LeanRdds.flatMap(blocks, b -> java.util.Arrays.asList(b).iterator());
     rounds.add(rollouts);
     int[] parentOf = SlicedRDD.parentsOf(perPartition);
@@ -156,12 +156,6 @@ final class RolloutRounds {
     slicesSoFar += parentOf.length;
     return LeanRdds.collect(LeanRdds.mapPartitions(rollouts,
         (i, rows) -> List.of(RolloutSummaries.of(firstGroup + parentOf[i], rows)).iterator()));
-  }
-
-  private static Rollout[] toArray(java.util.Iterator<Rollout> records) {
-    List<Rollout> all = new ArrayList<>();
-    records.forEachRemaining(all::add);
-    return all.toArray(new Rollout[0]);
   }
 
   private static int[] ones(int n) {
